@@ -1,0 +1,104 @@
+"""The `rainforest` console script (DESIGN.md §7). The Makefile and the Prefect flows call the same functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from infra.errors import RainforestError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    from infra.local import stack
+
+    if args.action == "up":
+        stack.up()
+        print("\n".join(stack.status_lines()))
+    elif args.action == "down":
+        stack.down()
+    elif args.action == "status":
+        print("\n".join(stack.status_lines()))
+        return 0 if all(stack.status().values()) else 1
+    elif args.action == "env":
+        print("\n".join(stack.env_lines()))
+    elif args.action == "reset":
+        if not args.yes and input("Delete all local data (upstream DB, lake, Prefect DB)? [y/N] ").lower() != "y":
+            print("nothing deleted")
+            return 1
+        stack.reset()
+        print("local stack stopped and its data deleted")
+    return 0
+
+
+def cmd_datagen(args: argparse.Namespace) -> int:
+    from datagen.generate import generate
+    from infra.settings import settings
+
+    generate(settings().upstream_dsn, args.start, args.days, args.orders_per_day, args.seed, args.replace)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.daily import rainforest_daily
+
+    rainforest_daily(run_date=args.date, full_refresh=args.full_refresh)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tables.reports import print_report
+
+    print_report(args.report, args.date_from, args.date_to, args.format)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rainforest", description="Rainforest daily lakehouse pipeline")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    stack = commands.add_parser("stack", help="the local stack (Postgres, SeaweedFS S3 + Iceberg REST)")
+    stack.add_argument("action", choices=("up", "down", "status", "env", "reset"))
+    stack.add_argument("--yes", action="store_true", help="reset without asking")
+    stack.set_defaults(handler=cmd_stack)
+
+    datagen = commands.add_parser("datagen", help="generate upstream data, one day at a time")
+    datagen.add_argument("--start", type=_date, required=True)
+    datagen.add_argument("--days", type=int, default=1)
+    datagen.add_argument("--orders-per-day", type=int, default=2000)
+    datagen.add_argument("--seed", type=int, default=42)
+    datagen.add_argument("--replace", action="store_true", help="regenerate days that already exist")
+    datagen.set_defaults(handler=cmd_datagen)
+
+    run = commands.add_parser("run", help="the daily flow for one date")
+    run.add_argument("--date", type=_date, required=True)
+    run.add_argument("--full-refresh", action="store_true")
+    run.set_defaults(handler=cmd_run)
+
+    report = commands.add_parser("report", help="print a published report")
+    report.add_argument("report", choices=("orders", "categories"))
+    report.add_argument("--from", dest="date_from", type=_date, required=True)
+    report.add_argument("--to", dest="date_to", type=_date, required=True)
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.set_defaults(handler=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except RainforestError as error:
+        print(f"rainforest: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

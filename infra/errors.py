@@ -1,0 +1,43 @@
+"""Every error Rainforest raises on purpose, each with a message a user can act on."""
+
+from __future__ import annotations
+
+
+class RainforestError(Exception):
+    """Base of all errors raised on purpose."""
+
+
+class ServiceUnavailableError(RainforestError):
+    """A service the pipeline needs does not answer."""
+
+    def __init__(self, service: str, address: str, detail: str = "") -> None:
+        hint = "start the local stack with `make stack-up` (or `rainforest stack up`)"
+        message = f"{service} is not reachable at {address}: {detail or 'no answer'}; {hint}"
+        super().__init__(message)
+        self.service = service
+
+
+class StackError(RainforestError):
+    """A local service could not be installed, started or stopped."""
+
+
+class DatagenError(RainforestError):
+    """Upstream data cannot be generated as asked."""
+
+
+class QualityGateError(RainforestError):
+    """A table's Soda checks failed on the run branch; nothing was published."""
+
+    def __init__(self, table: str, branch: str, failures: list[str], report_path: str) -> None:
+        lines = "\n  ".join(failures)
+        super().__init__(
+            f"quality gate failed for {table} on branch {branch} (main is unchanged, the branch is kept"
+            f" for inspection):\n  {lines}\nfull Soda results: {report_path}"
+        )
+        self.table = table
+        self.branch = branch
+        self.failures = failures
+
+
+class RunFailedError(RainforestError):
+    """A daily run failed; the branch it wrote is kept and main is unchanged."""

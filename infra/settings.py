@@ -1,0 +1,101 @@
+"""All configuration in one typed place: environment variables with documented defaults.
+
+Values come from the process environment first, then from the git-ignored `.env` in the repository root
+(written once per install by `rainforest stack up`), then from the defaults below. `.env.example` documents
+every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = REPO_ROOT / ".env"
+
+
+def read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
+    """Parse `KEY=value` lines (no shell expansion); a missing file is empty."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    pg_port: int
+    pg_user: str
+    pg_password: str
+    pg_database: str
+    upstream_dsn: str
+    s3_endpoint: str
+    s3_region: str
+    s3_access_key: str
+    s3_secret_key: str
+    catalog_uri: str
+    warehouse: str
+    spark_master: str
+    spark_driver_memory: str
+    shuffle_partitions: int
+    jars_dir: Path
+    reports_dir: Path
+    prefect_api_url: str
+
+    def pyiceberg_properties(self) -> dict[str, str]:
+        return {
+            "type": "rest",
+            "uri": self.catalog_uri,
+            "warehouse": self.warehouse,
+            "credential": f"{self.s3_access_key}:{self.s3_secret_key}",
+            "s3.endpoint": self.s3_endpoint,
+            "s3.access-key-id": self.s3_access_key,
+            "s3.secret-access-key": self.s3_secret_key,
+            "s3.region": self.s3_region,
+            "s3.force-virtual-addressing": "false",
+        }
+
+
+def _get(env: dict[str, str], key: str, default: str) -> str:
+    return os.environ.get(key) or env.get(key) or default
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = read_env_file()
+    home = Path(_get(env, "RAINFOREST_HOME", str(REPO_ROOT / ".state")))
+    pg_port = int(_get(env, "RAINFOREST_PG_PORT", "54329"))
+    pg_user = _get(env, "RAINFOREST_PG_USER", "rainforest")
+    pg_password = _get(env, "RAINFOREST_PG_PASSWORD", "")
+    pg_database = _get(env, "RAINFOREST_PG_DATABASE", "rainforest")
+    default_dsn = f"postgresql://{pg_user}:{quote(pg_password, safe='')}@127.0.0.1:{pg_port}/{pg_database}"
+    return Settings(
+        home=home,
+        pg_port=pg_port,
+        pg_user=pg_user,
+        pg_password=pg_password,
+        pg_database=pg_database,
+        upstream_dsn=_get(env, "RAINFOREST_UPSTREAM_DSN", default_dsn),
+        s3_endpoint=_get(env, "RAINFOREST_S3_ENDPOINT", "http://127.0.0.1:8333"),
+        s3_region=_get(env, "RAINFOREST_S3_REGION", "us-east-1"),
+        s3_access_key=_get(env, "RAINFOREST_S3_ACCESS_KEY", ""),
+        s3_secret_key=_get(env, "RAINFOREST_S3_SECRET_KEY", ""),
+        catalog_uri=_get(env, "RAINFOREST_CATALOG_URI", "http://127.0.0.1:8181"),
+        warehouse=_get(env, "RAINFOREST_WAREHOUSE", "s3://lake/"),
+        spark_master=_get(env, "SPARK_MASTER", "local[*]"),
+        spark_driver_memory=_get(env, "RAINFOREST_SPARK_DRIVER_MEMORY", "4g"),
+        shuffle_partitions=int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),
+        jars_dir=Path(_get(env, "RAINFOREST_JARS_DIR", str(home / "jars"))),
+        reports_dir=Path(_get(env, "RAINFOREST_REPORTS_DIR", str(home / "reports"))),
+        prefect_api_url=_get(env, "PREFECT_API_URL", ""),
+    )
