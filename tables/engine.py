@@ -1,0 +1,246 @@
+"""The one generic runner: extract → transform → write (on the run branch) → audit (Soda) → publish.
+
+Write–audit–publish: every table of a run is written on an Iceberg branch named after the run; downstream
+tables read their inputs from that branch; main is only fast-forwarded by `publish` once every table passed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import unquote, urlparse
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from infra.errors import ServiceUnavailableError
+from infra.settings import settings
+from tables import quality
+from tables.spark import CATALOG
+from tables.spec import RunContext, Scope, Source, TableSpec, WriteMode
+
+JDBC_ROWS_PER_PARTITION = 500_000
+JDBC_MAX_PARTITIONS = 8
+TOUCHED_DATES_FROM = ("bronze.orders", "order_ts")
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: str
+    snapshot_id: int
+    total_rows: int
+    seconds: float
+    checks: list[dict[str, object]]
+
+
+def log(message: str) -> None:
+    print(f"[engine] {message}", file=sys.stderr, flush=True)
+
+
+def qualified(table: str) -> str:
+    return f"{CATALOG}.{table}"
+
+
+def on_branch(table: str, branch: str) -> str:
+    return f"{CATALOG}.{table}.branch_{branch}"
+
+
+# --- extract ----------------------------------------------------------------------------------------------
+
+
+def jdbc_options() -> tuple[str, dict[str, str]]:
+    dsn = urlparse(settings().upstream_dsn)
+    url = f"jdbc:postgresql://{dsn.hostname}:{dsn.port or 5432}{dsn.path}"
+    return url, {"user": unquote(dsn.username or ""), "password": unquote(dsn.password or ""),
+                 "driver": "org.postgresql.Driver", "fetchsize": "20000"}
+
+
+def source_filter(source: Source, ctx: RunContext, incremental: bool) -> str:
+    if source.changed_column is None:
+        return "TRUE"
+    upper = f"{source.changed_column} < '{ctx.next_day.isoformat()}'"
+    if not incremental:
+        return upper
+    return f"{source.changed_column} >= '{ctx.run_date.isoformat()}' AND {upper}"
+
+
+def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
+    """min, max and count of the split column over the rows to extract (one indexed query upstream)."""
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(settings().upstream_dsn, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        raise ServiceUnavailableError("PostgreSQL (upstream database)", settings().upstream_dsn.split("@")[-1],
+                                      str(error).strip()) from error
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT min({source.split_column}), max({source.split_column}), count(*) "
+                        f"FROM rainforest.{source.table} WHERE {where}")
+            low, high, count = cur.fetchone()
+    finally:
+        conn.close()
+    return int(low or 0), int(high or 0), int(count)
+
+
+def extract(spark: SparkSession, source: Source, ctx: RunContext, incremental: bool) -> DataFrame:
+    url, properties = jdbc_options()
+    where = source_filter(source, ctx, incremental)
+    query = f"(SELECT * FROM rainforest.{source.table} WHERE {where}) AS src"
+    if source.split_column is None:
+        return spark.read.jdbc(url, query, properties=properties)
+    low, high, count = split_bounds(source, where)
+    partitions = max(1, min(JDBC_MAX_PARTITIONS, -(-count // JDBC_ROWS_PER_PARTITION)))
+    if partitions == 1:
+        return spark.read.jdbc(url, query, properties=properties)
+    return spark.read.jdbc(url, query, column=source.split_column, lowerBound=low, upperBound=high + 1,
+                           numPartitions=partitions, properties=properties)
+
+
+# --- table state --------------------------------------------------------------------------------------------
+
+
+def table_exists(spark: SparkSession, table: str) -> bool:
+    return bool(spark.catalog.tableExists(qualified(table)))
+
+
+PARTITION_TRANSFORMS = {"years": F.years, "months": F.months, "days": F.days, "hours": F.hours}
+
+
+def partition_source(expression: str) -> str:
+    name, _, rest = expression.partition("(")
+    return rest.rstrip(")") if rest else name
+
+
+def partition_transform(expression: str) -> Column:
+    """`days(order_ts)` → F.days("order_ts"); a bare column name is an identity partition."""
+    name, _, rest = expression.partition("(")
+    if not rest:
+        return F.col(expression)
+    return PARTITION_TRANSFORMS[name](F.col(partition_source(expression)))
+
+
+def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) -> list[str]:
+    """SeaweedFS 4.48's REST catalog rejects ("Invalid request body") a partition whose source is the first
+    column (field id 1); such a column is moved last. Writes resolve columns by name, so order is cosmetic."""
+    sources = {partition_source(p) for p in partitioned_by}
+    if columns and columns[0] in sources:
+        return [*columns[1:], columns[0]]
+    return columns
+
+
+def has_published_rows(spark: SparkSession, table: str) -> bool:
+    """A table whose main holds no rows yet (new, or only failed runs so far) is loaded in full."""
+    return table_exists(spark, table) and branch_snapshot(spark, table, "main")[1] > 0
+
+
+def ensure_table(spark: SparkSession, spec: TableSpec, example: DataFrame) -> None:
+    """Create the table from the transform's schema, with an empty first snapshot so it can be branched."""
+    if table_exists(spark, spec.identifier):
+        return
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{spec.layer}")
+    columns = creatable_column_order(example.columns, spec.partitioned_by)
+    writer = example.select(*columns).limit(0).writeTo(qualified(spec.identifier)).using("iceberg")
+    writer = writer.tableProperty("format-version", "2").tableProperty("write.distribution-mode", "hash")
+    if spec.partitioned_by:
+        writer = writer.partitionedBy(*[partition_transform(p) for p in spec.partitioned_by])
+    writer.create()
+    log(f"created {spec.identifier}")
+
+
+def reset_branch(spark: SparkSession, table: str, branch: str) -> None:
+    """Start the run's branch from main, so a rerun of a failed run begins from what is published."""
+    spark.sql(f"ALTER TABLE {qualified(table)} CREATE OR REPLACE BRANCH {branch}")
+
+
+def branch_snapshot(spark: SparkSession, table: str, branch: str) -> tuple[int, int]:
+    row = spark.sql(
+        f"SELECT s.snapshot_id, s.summary['total-records'] AS total FROM {qualified(table)}.refs r "
+        f"JOIN {qualified(table)}.snapshots s ON r.snapshot_id = s.snapshot_id WHERE r.name = '{branch}'"
+    ).first()
+    if row is None:
+        raise RuntimeError(f"{table} has no branch {branch}")
+    return int(row.snapshot_id), int(row.total or 0)
+
+
+# --- read inputs --------------------------------------------------------------------------------------------
+
+
+def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
+    """Order dates of the orders this run extracted (late rows add older dates)."""
+    table, column = TOUCHED_DATES_FROM
+    rows = (spark.table(on_branch(table, ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
+            .select(F.to_date(column).alias("d")).distinct().collect())
+    return sorted(row.d for row in rows)
+
+
+def read_input(spark: SparkSession, table: str, scope: Scope, date_column: str | None, ctx: RunContext) -> DataFrame:
+    frame = spark.table(on_branch(table, ctx.branch))
+    if scope is Scope.CHANGED:
+        return frame.where(F.col("_run_date") == F.lit(ctx.run_date))
+    if scope is Scope.TOUCHED_DATES:
+        return frame.where(F.col(date_column).isin(touched_dates(spark, ctx)))
+    return frame
+
+
+# --- write ------------------------------------------------------------------------------------------------
+
+
+def with_ingestion_columns(frame: DataFrame, ctx: RunContext) -> DataFrame:
+    return frame.withColumn("_run_date", F.lit(ctx.run_date)).withColumn("_ingested_at", F.current_timestamp())
+
+
+def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str) -> None:
+    target = on_branch(spec.identifier, branch)
+    if spec.write_mode is WriteMode.MERGE:
+        view = f"_src_{spec.layer}_{spec.name}"
+        output.createOrReplaceTempView(view)
+        on = " AND ".join(f"t.{key} = s.{key}" for key in spec.keys)
+        spark.sql(f"MERGE INTO {target} t USING {view} s ON {on} "
+                  "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    elif spec.write_mode is WriteMode.OVERWRITE_PARTITIONS:
+        output.writeTo(target).overwritePartitions()
+    else:
+        output.writeTo(target).overwrite(F.lit(True))
+
+
+# --- the runner ---------------------------------------------------------------------------------------------
+
+
+def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
+    """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
+    started = time.monotonic()
+    if spec.source is not None:
+        incremental = not ctx.full_refresh and has_published_rows(spark, spec.identifier)
+        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx, incremental)), ctx)
+    else:
+        frames = {param: read_input(spark, item.table, item.scope, item.date_column, ctx)
+                  for param, item in spec.inputs.items()}
+        output = spec.transform(**frames)
+    ensure_table(spark, spec, output)
+    reset_branch(spark, spec.identifier, ctx.branch)
+    write(spark, spec, output, ctx.branch)
+    outcome = audit(spark, spec, ctx)
+    snapshot_id, total = branch_snapshot(spark, spec.identifier, ctx.branch)
+    seconds = time.monotonic() - started
+    log(f"{spec.identifier}: written on {ctx.branch} and checked in {seconds:.1f}s ({total} rows)")
+    return TableResult(spec.identifier, snapshot_id, total, seconds, outcome.checks if outcome else [])
+
+
+def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> quality.ScanOutcome | None:
+    if not quality.checks_file(spec.layer, spec.name).exists():
+        return None
+    data = spark.table(on_branch(spec.identifier, ctx.branch))
+    outcome = quality.scan(spark, spec.layer, spec.name, data, ctx.branch)
+    quality.gate(outcome, ctx.branch)
+    return outcome
+
+
+def publish(spark: SparkSession, specs: list[TableSpec], ctx: RunContext) -> None:
+    """Fast-forward every table's main to the run branch, in dependency order, then drop the branch."""
+    for spec in specs:
+        spark.sql(f"CALL {CATALOG}.system.fast_forward('{spec.identifier}', 'main', '{ctx.branch}')")
+        spark.sql(f"ALTER TABLE {qualified(spec.identifier)} DROP BRANCH IF EXISTS {ctx.branch}")
+        log(f"published {spec.identifier}")

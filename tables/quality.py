@@ -1,0 +1,83 @@
+"""Soda (SodaCL YAML in checks/<layer>/<table>.yml) as the gate between a write and its publication."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+
+from infra.errors import QualityGateError
+from infra.settings import REPO_ROOT, settings
+
+CHECKS_DIR = REPO_ROOT / "checks"
+SODA_CONFIG = Path.home() / ".soda" / "config.yml"
+_soda_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    table: str
+    passed: bool
+    checks: list[dict[str, object]]
+    report_path: Path
+
+
+def checks_file(layer: str, name: str) -> Path:
+    return CHECKS_DIR / layer / f"{name}.yml"
+
+
+def disable_soda_telemetry() -> None:
+    """Soda writes ~/.soda/config.yml with anonymous usage stats on; this machine has no network for it."""
+    SODA_CONFIG.parent.mkdir(parents=True, exist_ok=True)
+    if "send_anonymous_usage_stats: false" not in (SODA_CONFIG.read_text() if SODA_CONFIG.exists() else ""):
+        SODA_CONFIG.write_text("send_anonymous_usage_stats: false\n")
+
+
+def summarise(results: dict[str, object]) -> list[dict[str, object]]:
+    summary = []
+    for check in results.get("checks", []):  # type: ignore[union-attr]
+        summary.append({
+            "table": check.get("table"),
+            "check": check.get("name"),
+            "outcome": check.get("outcome"),
+            "value": (check.get("diagnostics") or {}).get("value"),
+        })
+    return summary
+
+
+def scan(spark: SparkSession, layer: str, name: str, data: DataFrame, run_label: str,
+         extra_views: dict[str, DataFrame] | None = None) -> ScanOutcome:
+    """Run the table's checks on `data` (registered as a temp view named after the table) and keep the JSON."""
+    from soda.scan import Scan
+
+    disable_soda_telemetry()
+    data.createOrReplaceTempView(name)
+    for view, frame in (extra_views or {}).items():
+        frame.createOrReplaceTempView(view)
+    soda_scan = Scan()
+    soda_scan.set_scan_definition_name(f"{layer}.{name}.{run_label}")
+    soda_scan.set_data_source_name("lake")
+    soda_scan.add_spark_session(spark, data_source_name="lake")
+    soda_scan.add_sodacl_yaml_file(str(checks_file(layer, name)))
+    with _soda_lock:  # Soda keeps module-level state; one scan at a time
+        soda_scan.execute()
+    results = soda_scan.get_scan_results()
+    report_path = settings().reports_dir / run_label / f"{layer}.{name}.json"
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(json.dumps(results, indent=2, default=str))
+    errors = soda_scan.has_error_logs()
+    passed = not soda_scan.has_check_fails() and not errors
+    return ScanOutcome(f"{layer}.{name}", passed, summarise(results), report_path)
+
+
+def gate(outcome: ScanOutcome, branch: str, error_text: str = "") -> None:
+    if outcome.passed:
+        return
+    failures = [f"{c['check']}: {c['outcome']} (value {c['value']})" for c in outcome.checks
+                if c["outcome"] != "pass"]
+    if not failures:
+        failures = [f"Soda reported errors: {error_text or 'see the JSON report'}"]
+    raise QualityGateError(outcome.table, branch, failures, str(outcome.report_path))

@@ -1,0 +1,41 @@
+"""Every table declaration, found by walking tables/<layer>/, in dependency order."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+from graphlib import TopologicalSorter
+
+from tables.spec import LAYERS, TableSpec
+
+
+def _declared_in(layer: str) -> list[TableSpec]:
+    package = importlib.import_module(f"tables.{layer}")
+    specs: list[TableSpec] = []
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"tables.{layer}.{module_info.name}")
+        specs.extend(getattr(module, "TABLES", ()))
+        if hasattr(module, "TABLE"):
+            specs.append(module.TABLE)
+    return specs
+
+
+@lru_cache(maxsize=1)
+def all_tables() -> tuple[TableSpec, ...]:
+    """All tables, topologically sorted (upstream before downstream), layers in order."""
+    specs = {spec.identifier: spec for layer in LAYERS for spec in _declared_in(layer)}
+    graph = {name: set(spec.upstream) for name, spec in specs.items()}
+    order = list(TopologicalSorter(graph).static_order())
+    missing = [name for name in order if name not in specs]
+    if missing:
+        raise ValueError(f"tables referenced as inputs but not declared: {missing}")
+    return tuple(sorted((specs[name] for name in order), key=lambda s: LAYERS.index(s.layer)))
+
+
+def table(identifier: str) -> TableSpec:
+    return next(spec for spec in all_tables() if spec.identifier == identifier)
+
+
+def layer_tables(layer: str) -> tuple[TableSpec, ...]:
+    return tuple(spec for spec in all_tables() if spec.layer == layer)

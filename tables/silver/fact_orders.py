@@ -1,0 +1,30 @@
+"""One row per order, merged by order_id."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from tables.spec import Input, Scope, TableSpec, WriteMode
+
+
+def fact_orders(orders: DataFrame) -> DataFrame:
+    return orders.select(
+        "order_id",
+        "buyer_id",
+        "order_ts",
+        F.to_date("order_ts").alias("order_date"),
+        F.col("total_price").cast("decimal(14,2)").alias("total_price"),
+        "created_ts",
+    )
+
+
+TABLE = TableSpec(
+    name="fact_orders",
+    layer="silver",
+    keys=("order_id",),
+    transform=fact_orders,
+    inputs={"orders": Input("bronze.orders", Scope.CHANGED)},
+    write_mode=WriteMode.MERGE,
+    partitioned_by=("days(order_ts)",),
+)

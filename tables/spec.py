@@ -1,0 +1,84 @@
+"""How a table is declared: once, as data. The engine (tables/engine.py) does all the I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Callable, Mapping
+
+from pyspark.sql import DataFrame
+
+LAYERS = ("bronze", "silver", "gold", "interface")
+
+
+class WriteMode(StrEnum):
+    MERGE = "merge"  # upsert by key: facts and type-1 dimensions
+    OVERWRITE_PARTITIONS = "overwrite_partitions"  # replace exactly the partitions present in the output
+    REPLACE = "replace"  # replace the whole table (small interface tables)
+
+
+class Scope(StrEnum):
+    CHANGED = "changed"  # only the rows this run extracted (a bronze table's `_run_date` partition)
+    ALL = "all"  # the whole table as the run branch holds it
+    TOUCHED_DATES = "touched_dates"  # rows whose date column is one of the order dates this run touched
+
+
+@dataclass(frozen=True)
+class Input:
+    table: str  # "<layer>.<name>"
+    scope: Scope = Scope.ALL
+    date_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.scope is Scope.TOUCHED_DATES) != (self.date_column is not None):
+            raise ValueError(f"{self.table}: a date column is given exactly when the scope is touched_dates")
+
+
+@dataclass(frozen=True)
+class Source:
+    """An upstream Postgres table a bronze table extracts."""
+
+    table: str
+    changed_column: str | None  # rows changed on the run date are those with this column in [d, d+1)
+    split_column: str | None = None  # numeric key to split partitioned JDBC reads on
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    layer: str
+    keys: tuple[str, ...]
+    transform: Callable[..., DataFrame]
+    inputs: Mapping[str, Input] = field(default_factory=dict)
+    write_mode: WriteMode = WriteMode.MERGE
+    partitioned_by: tuple[str, ...] = ()  # Iceberg partition transforms, e.g. "days(order_ts)"
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS:
+            raise ValueError(f"{self.name}: unknown layer {self.layer!r}")
+        if (self.layer == "bronze") != (self.source is not None):
+            raise ValueError(f"{self.name}: bronze tables, and only they, have an upstream source")
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        return tuple(sorted({item.table for item in self.inputs.values()}))
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run_date: date
+    full_refresh: bool = False
+
+    @property
+    def branch(self) -> str:
+        return f"run_{self.run_date:%Y%m%d}"
+
+    @property
+    def next_day(self) -> date:
+        return self.run_date + timedelta(days=1)
