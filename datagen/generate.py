@@ -18,10 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-import psycopg2
+import psycopg2.extensions
 from faker import Faker
 
-from infra.errors import DatagenError, ServiceUnavailableError
+from infra.errors import DatagenError
+from infra.health import connect_upstream
 
 CENT = Decimal("0.01")
 EVENT_TYPES = ("impression", "view", "add_to_cart", "checkout")
@@ -260,14 +261,6 @@ class Generator:
         return {"appuser (updated)": len(user_rows), "product (updated)": len(product_rows)}
 
 
-def connect(dsn: str) -> "psycopg2.extensions.connection":
-    try:
-        return psycopg2.connect(dsn, connect_timeout=5)
-    except psycopg2.OperationalError as error:
-        address = dsn.split("@")[-1]
-        raise ServiceUnavailableError("PostgreSQL (upstream database)", address, str(error).strip()) from error
-
-
 def ensure_schema(conn: "psycopg2.extensions.connection") -> None:
     ddl = SCHEMA_SQL.read_text()
     with conn.cursor() as cur:
@@ -275,11 +268,11 @@ def ensure_schema(conn: "psycopg2.extensions.connection") -> None:
     conn.commit()
 
 
-def generate(dsn: str, start: date, days: int, orders_per_day: int, seed: int, replace: bool = False) -> int:
+def generate(start: date, days: int, orders_per_day: int, seed: int, replace: bool = False) -> int:
     """Generate `days` days from `start`; returns the number of rows written. Refuses existing days."""
     if days < 1 or orders_per_day < 1:
         raise DatagenError("--days and --orders-per-day must be at least 1")
-    conn = connect(dsn)
+    conn = connect_upstream()
     try:
         ensure_schema(conn)
         generator = Generator(conn, seed, orders_per_day)

@@ -40,9 +40,8 @@ def cmd_stack(args: argparse.Namespace) -> int:
 
 def cmd_datagen(args: argparse.Namespace) -> int:
     from datagen.generate import generate
-    from infra.settings import settings
 
-    generate(settings().upstream_dsn, args.start, args.days, args.orders_per_day, args.seed, args.replace)
+    generate(args.start, args.days, args.orders_per_day, args.seed, args.replace)
     return 0
 
 

@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
+from infra.health import check_services
 from tables import engine
 from tables.registry import all_tables, layer_tables, table
 from tables.spark import get_spark
@@ -45,6 +46,7 @@ def yesterday() -> date:
 @flow(name="rainforest-daily")
 def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -> list[engine.TableResult]:
     ctx = RunContext(run_date or yesterday(), full_refresh)
+    check_services()
     results: list[engine.TableResult] = []
     for layer in LAYERS:
         results += layer_flow.with_options(name=f"rainforest-{layer}",

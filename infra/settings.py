@@ -34,6 +34,7 @@ def read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    pg_bin: Path
     pg_port: int
     pg_user: str
     pg_password: str
@@ -81,6 +82,7 @@ def settings() -> Settings:
     default_dsn = f"postgresql://{pg_user}:{quote(pg_password, safe='')}@127.0.0.1:{pg_port}/{pg_database}"
     return Settings(
         home=home,
+        pg_bin=Path(_get(env, "RAINFOREST_PG_BIN", "/usr/lib/postgresql/15/bin")),
         pg_port=pg_port,
         pg_user=pg_user,
         pg_password=pg_password,

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from infra.errors import ServiceUnavailableError
+from infra.health import connect_upstream
 from infra.settings import settings
 from tables import quality
 from tables.spark import CATALOG
@@ -68,13 +68,7 @@ def source_filter(source: Source, ctx: RunContext, incremental: bool) -> str:
 
 def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
     """min, max and count of the split column over the rows to extract (one indexed query upstream)."""
-    import psycopg2
-
-    try:
-        conn = psycopg2.connect(settings().upstream_dsn, connect_timeout=5)
-    except psycopg2.OperationalError as error:
-        raise ServiceUnavailableError("PostgreSQL (upstream database)", settings().upstream_dsn.split("@")[-1],
-                                      str(error).strip()) from error
+    conn = connect_upstream()
     try:
         with conn.cursor() as cur:
             cur.execute(f"SELECT min({source.split_column}), max({source.split_column}), count(*) "

@@ -9,8 +9,7 @@ import time
 
 from pyspark.sql import SparkSession
 
-from infra.errors import ServiceUnavailableError
-from infra.local.stack import ensure_jars, seaweedfs_healthy
+from infra.local.stack import ensure_jars
 from infra.settings import Settings, settings
 
 CATALOG = "lake"
@@ -66,9 +65,6 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
         if _session is not None:
             return _session
         cfg = settings()
-        if not seaweedfs_healthy(cfg):
-            raise ServiceUnavailableError("Iceberg REST catalog / S3 store (SeaweedFS)",
-                                          f"{cfg.catalog_uri} / {cfg.s3_endpoint}")
         os.environ.setdefault("AWS_REGION", cfg.s3_region)
         builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
         for key, value in session_conf(cfg).items():

@@ -26,8 +26,9 @@ from typing import Callable
 from infra.errors import ServiceUnavailableError, StackError
 from infra.settings import ENV_FILE, REPO_ROOT, Settings, read_env_file, settings
 
-PG_BIN = Path(os.environ.get("RAINFOREST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
+# `lake` holds the pipeline's tables; `make test` works in `lake-test` so it never touches them.
+TABLE_BUCKETS = ("lake", "lake-test")
 GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY")
 
 
@@ -112,14 +113,14 @@ def _chown_to_postgres(path: Path) -> None:
 
 def postgres_healthy(cfg: Settings) -> bool:
     result = subprocess.run(
-        [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(cfg.pg_port), "-q"], capture_output=True
+        [str(cfg.pg_bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(cfg.pg_port), "-q"], capture_output=True
     )
     return result.returncode == 0
 
 
 def postgres_start(cfg: Settings) -> None:
-    if not (PG_BIN / "postgres").exists():
-        raise StackError(f"PostgreSQL server binaries not found in {PG_BIN}; install Debian's postgresql package")
+    if not (cfg.pg_bin / "postgres").exists():
+        raise StackError(f"PostgreSQL server binaries not found in {cfg.pg_bin}; install Debian's postgresql package")
     base = _pg_dir(cfg)
     data = base / "data"
     if postgres_healthy(cfg):
@@ -134,7 +135,7 @@ def postgres_start(cfg: Settings) -> None:
         _chown_to_postgres(password_file)
         password_file.chmod(0o600)
         _pg_run(
-            [str(PG_BIN / "initdb"), "-D", str(data), "-U", cfg.pg_user, f"--pwfile={password_file}",
+            [str(cfg.pg_bin / "initdb"), "-D", str(data), "-U", cfg.pg_user, f"--pwfile={password_file}",
              "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"],
             "initdb",
         )
@@ -145,7 +146,7 @@ def postgres_start(cfg: Settings) -> None:
         pidfile.unlink()
     options = (f"-p {cfg.pg_port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
                "-c synchronous_commit=off -c max_wal_size=4GB -c shared_buffers=512MB")
-    _pg_run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "postgres.log"), "-o", options, "-w",
+    _pg_run([str(cfg.pg_bin / "pg_ctl"), "-D", str(data), "-l", str(base / "postgres.log"), "-o", options, "-w",
              "start"], "start")
     wait_until(lambda: postgres_healthy(cfg), "PostgreSQL")
     _ensure_database(cfg)
@@ -169,7 +170,7 @@ def _ensure_database(cfg: Settings) -> None:
 def postgres_stop(cfg: Settings) -> None:
     data = _pg_dir(cfg) / "data"
     if (data / "postmaster.pid").exists():
-        _pg_run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "stop")
+        _pg_run([str(cfg.pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "stop")
 
 
 # --- SeaweedFS (S3 API + Iceberg REST catalog) ------------------------------------------------------------
@@ -220,7 +221,7 @@ def seaweedfs_start(cfg: Settings) -> None:
     s3_config.chmod(0o600)
     command = [
         _weed_binary(), "mini", f"-dir={base / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        "-master.telemetry=false", "-tableBucket=lake", f"-s3.config={s3_config}", "-webdav=false",
+        "-master.telemetry=false", f"-tableBucket={','.join(TABLE_BUCKETS)}", f"-s3.config={s3_config}", "-webdav=false",
         "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}", f"-s3.port.iceberg={_port(cfg.catalog_uri)}",
         "-s3.port.lance=0",
     ]

@@ -1,0 +1,49 @@
+# Rainforest: `make run` and `make test` are the two set-up commands (README).
+SHELL := /bin/bash
+VENV := .venv
+RF := $(VENV)/bin/rainforest
+PYTEST := $(VENV)/bin/pytest
+START ?= 2026-11-01
+DAYS ?= 3
+RUN_DATE ?= 2026-11-03
+ORDERS_PER_DAY ?= 2000
+
+export PREFECT_HOME ?= $(CURDIR)/.state/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_LOGGING_LEVEL ?= INFO
+
+.PHONY: install stack-up stack-down stack-status run test unit-test datagen report clean
+
+$(VENV)/.installed: pyproject.toml
+	bash infra/local/system-deps.sh
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+stack-up: install
+	$(RF) stack up
+
+stack-down: install
+	$(RF) stack down
+
+stack-status: install
+	$(RF) stack status
+
+datagen: stack-up
+	$(RF) datagen --start $(START) --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY) --seed 42 --replace
+
+run: datagen
+	$(RF) run --date $(RUN_DATE)
+	$(RF) report orders --from $(START) --to $(RUN_DATE)
+
+test: stack-up
+	$(PYTEST) tests
+
+unit-test: install
+	$(PYTEST) tests -m "not integration"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,46 @@
+"""Checks that name the service that is missing and how to start it, before any Spark work."""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from urllib.parse import urlparse
+
+import psycopg2
+
+from infra.errors import ServiceUnavailableError
+from infra.settings import settings
+
+
+def connect_upstream() -> "psycopg2.extensions.connection":
+    dsn = settings().upstream_dsn
+    try:
+        return psycopg2.connect(dsn, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        raise ServiceUnavailableError("PostgreSQL (upstream database)", dsn.split("@")[-1],
+                                      str(error).strip()) from error
+
+
+def check_catalog() -> None:
+    uri = settings().catalog_uri
+    try:
+        with urllib.request.urlopen(f"{uri}/v1/config", timeout=3):
+            pass
+    except (urllib.error.URLError, OSError) as error:
+        raise ServiceUnavailableError("Iceberg REST catalog (SeaweedFS)", uri, str(error)) from error
+
+
+def check_s3() -> None:
+    endpoint = urlparse(settings().s3_endpoint)
+    try:
+        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=3):
+            pass
+    except OSError as error:
+        raise ServiceUnavailableError("S3 store (SeaweedFS)", settings().s3_endpoint, str(error)) from error
+
+
+def check_services() -> None:
+    connect_upstream().close()
+    check_catalog()
+    check_s3()

@@ -1,0 +1,34 @@
+"""Tests run against the real local stack, isolated from `make run`'s data: their own upstream database
+(`rainforest_test`) and their own Iceberg table bucket (`lake-test`)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.pop("RAINFOREST_UPSTREAM_DSN", None)
+os.environ.update({
+    "RAINFOREST_PG_DATABASE": "rainforest_test",
+    "RAINFOREST_WAREHOUSE": "s3://lake-test/",
+    "RAINFOREST_SHUFFLE_PARTITIONS": "2",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+})
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+from pyspark.sql import SparkSession  # noqa: E402
+
+from tables.spark import get_spark  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def spark() -> SparkSession:
+    return get_spark("rainforest-tests")
+
+
+@pytest.fixture(scope="session")
+def prefect() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

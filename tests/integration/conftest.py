@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg2
+import pytest
+
+from datagen.generate import generate
+from infra.local.stack import ensure_env_file
+from infra.settings import settings
+from tables.reports import catalog
+
+START = date(2026, 11, 1)
+DAYS = 3
+ORDERS_PER_DAY = 300
+
+
+def reset_upstream() -> None:
+    cfg = settings()
+    admin = psycopg2.connect(host="127.0.0.1", port=cfg.pg_port, user=cfg.pg_user, password=cfg.pg_password,
+                             dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS rainforest_test WITH (FORCE)")
+        cur.execute("CREATE DATABASE rainforest_test")
+    admin.close()
+
+
+def reset_lake() -> None:
+    lake = catalog()
+    for namespace in lake.list_namespaces():
+        for identifier in lake.list_tables(namespace):
+            lake.purge_table(identifier)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> None:
+    """A fresh upstream database with a few days of data and an empty test lake."""
+    ensure_env_file()
+    assert settings().pg_database == "rainforest_test"
+    reset_upstream()
+    reset_lake()
+    generate(START, DAYS, ORDERS_PER_DAY, seed=7)
+
+
+def pg_rows(sql: str, *params: object) -> list[tuple]:
+    conn = psycopg2.connect(settings().upstream_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def pg_execute(*statements: str) -> None:
+    conn = psycopg2.connect(settings().upstream_dsn)
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def main_snapshots() -> dict[str, int | None]:
+    lake = catalog()
+    snapshots = {}
+    for namespace in lake.list_namespaces():
+        for identifier in lake.list_tables(namespace):
+            snapshot = lake.load_table(identifier).current_snapshot()
+            snapshots[".".join(identifier)] = snapshot.snapshot_id if snapshot else None
+    return snapshots
