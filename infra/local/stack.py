@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -99,8 +100,8 @@ def _as_postgres_user(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args]
 
 
-def _pg_run(args: list[str], what: str) -> None:
-    result = subprocess.run(_as_postgres_user(args), capture_output=True, text=True)
+def _pg_run(args: list[str], what: str, cwd: Path) -> None:
+    result = subprocess.run(_as_postgres_user(args), capture_output=True, text=True, cwd=cwd)
     if result.returncode != 0:
         raise StackError(f"PostgreSQL {what} failed: {result.stderr.strip() or result.stdout.strip()}")
 
@@ -109,6 +110,17 @@ def _chown_to_postgres(path: Path) -> None:
     if os.geteuid() == 0:
         entry = pwd.getpwnam("postgres")
         os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def _let_postgres_traverse(path: Path) -> None:
+    """The `postgres` user must reach its data folder: add traverse-only (o+x) where an ancestor lacks it."""
+    if os.geteuid() != 0:
+        return
+    for ancestor in reversed(path.parents):
+        mode = ancestor.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            log(f"allowing other users to traverse {ancestor} (o+x) so the postgres user reaches its data")
+            ancestor.chmod(mode | stat.S_IXOTH)
 
 
 def postgres_healthy(cfg: Settings) -> bool:
@@ -127,6 +139,7 @@ def postgres_start(cfg: Settings) -> None:
         _ensure_database(cfg)
         return
     base.mkdir(parents=True, exist_ok=True)
+    _let_postgres_traverse(base)
     _chown_to_postgres(base)
     if not (data / "PG_VERSION").exists():
         log("initialising the upstream PostgreSQL cluster")
@@ -137,7 +150,7 @@ def postgres_start(cfg: Settings) -> None:
         _pg_run(
             [str(cfg.pg_bin / "initdb"), "-D", str(data), "-U", cfg.pg_user, f"--pwfile={password_file}",
              "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"],
-            "initdb",
+            "initdb", base,
         )
         password_file.unlink()
     pidfile = data / "postmaster.pid"
@@ -147,7 +160,7 @@ def postgres_start(cfg: Settings) -> None:
     options = (f"-p {cfg.pg_port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
                "-c synchronous_commit=off -c max_wal_size=4GB -c shared_buffers=512MB")
     _pg_run([str(cfg.pg_bin / "pg_ctl"), "-D", str(data), "-l", str(base / "postgres.log"), "-o", options, "-w",
-             "start"], "start")
+             "start"], "start", base)
     wait_until(lambda: postgres_healthy(cfg), "PostgreSQL")
     _ensure_database(cfg)
 
@@ -170,7 +183,7 @@ def _ensure_database(cfg: Settings) -> None:
 def postgres_stop(cfg: Settings) -> None:
     data = _pg_dir(cfg) / "data"
     if (data / "postmaster.pid").exists():
-        _pg_run([str(cfg.pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "stop")
+        _pg_run([str(cfg.pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "stop", data.parent)
 
 
 # --- SeaweedFS (S3 API + Iceberg REST catalog) ------------------------------------------------------------
