@@ -13,13 +13,14 @@ from datetime import date
 from urllib.parse import unquote, urlparse
 
 from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from infra.health import connect_upstream
 from infra.settings import settings
-from tables import quality
+from tables import quality, registry
 from tables.spark import CATALOG
-from tables.spec import RunContext, Scope, Source, TableSpec, WriteMode
+from tables.spec import Input, RunContext, Scope, Source, TableSpec, WriteMode
 
 JDBC_ROWS_PER_PARTITION = 500_000
 JDBC_MAX_PARTITIONS = 8
@@ -170,12 +171,16 @@ def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
     return sorted(row.d for row in rows)
 
 
-def read_input(spark: SparkSession, table: str, scope: Scope, date_column: str | None, ctx: RunContext) -> DataFrame:
-    frame = spark.table(on_branch(table, ctx.branch))
-    if scope is Scope.CHANGED:
+def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: RunContext) -> DataFrame:
+    frame = spark.table(on_branch(item.table, ctx.branch))
+    if item.scope is Scope.CHANGED:
         return frame.where(F.col("_run_date") == F.lit(ctx.run_date))
-    if scope is Scope.TOUCHED_DATES:
-        return frame.where(F.col(date_column).isin(touched_dates(spark, ctx)))
+    if item.scope is Scope.LATEST:
+        newest_first = Window.partitionBy(*keys).orderBy(F.col("_run_date").desc(), F.col("_ingested_at").desc())
+        return (frame.withColumn("_version", F.row_number().over(newest_first))
+                .where(F.col("_version") == 1).drop("_version"))
+    if item.scope is Scope.TOUCHED_DATES:
+        return frame.where(F.col(item.date_column).isin(touched_dates(spark, ctx)))
     return frame
 
 
@@ -210,7 +215,7 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
         incremental = not ctx.full_refresh and has_published_rows(spark, spec.identifier)
         output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx, incremental)), ctx)
     else:
-        frames = {param: read_input(spark, item.table, item.scope, item.date_column, ctx)
+        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx)
                   for param, item in spec.inputs.items()}
         output = spec.transform(**frames)
     ensure_table(spark, spec, output)
@@ -227,7 +232,8 @@ def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> quality.Scan
     if not quality.checks_file(spec.layer, spec.name).exists():
         return None
     data = spark.table(on_branch(spec.identifier, ctx.branch))
-    outcome = quality.scan(spark, spec.layer, spec.name, data, ctx.branch)
+    references = {table.split(".")[1]: spark.table(on_branch(table, ctx.branch)) for table in spec.check_references}
+    outcome = quality.scan(spark, spec.layer, spec.name, data, ctx.branch, references)
     quality.gate(outcome, ctx.branch)
     return outcome
 

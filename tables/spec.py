@@ -20,6 +20,7 @@ class WriteMode(StrEnum):
 
 class Scope(StrEnum):
     CHANGED = "changed"  # only the rows this run extracted (a bronze table's `_run_date` partition)
+    LATEST = "latest"  # a bronze table's current state: the newest extracted version of every key
     ALL = "all"  # the whole table as the run branch holds it
     TOUCHED_DATES = "touched_dates"  # rows whose date column is one of the order dates this run touched
 
@@ -54,6 +55,7 @@ class TableSpec:
     write_mode: WriteMode = WriteMode.MERGE
     partitioned_by: tuple[str, ...] = ()  # Iceberg partition transforms, e.g. "days(order_ts)"
     source: Source | None = None
+    check_references: tuple[str, ...] = ()  # other tables the Soda checks refer to (referential integrity)
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:
@@ -67,7 +69,7 @@ class TableSpec:
 
     @property
     def upstream(self) -> tuple[str, ...]:
-        return tuple(sorted({item.table for item in self.inputs.values()}))
+        return tuple(sorted({item.table for item in self.inputs.values()} | set(self.check_references)))
 
 
 @dataclass(frozen=True)

@@ -25,5 +25,17 @@ def bronze(table: str, keys: tuple[str, ...], changed_column: str | None, split_
 
 
 TABLES = (
+    bronze("appuser", ("user_id",), "last_updated_ts"),
+    bronze("buyer", ("buyer_id",), "last_updated_ts"),
+    bronze("seller", ("seller_id",), "last_updated_ts"),
+    bronze("brand", ("brand_id",), "last_updated_ts"),
+    bronze("manufacturer", ("manufacturer_id",), "last_updated_ts"),
+    bronze("category", ("category_id",), "last_updated_ts"),
+    bronze("product", ("product_id",), "last_updated_ts"),
+    bronze("ratings", ("ratings_id",), "last_updated_ts", "ratings_id"),
+    bronze("productcategory", ("product_id", "category_id"), "last_updated_ts"),
+    bronze("sellerproduct", ("seller_id", "product_id"), None),
     bronze("orders", ("order_id",), "created_ts", "order_id"),
+    bronze("orderitem", ("order_item_id",), "created_ts", "order_item_id"),
+    bronze("clickstream", ("event_id",), "created_ts", "event_id"),
 )

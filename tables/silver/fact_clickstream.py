@@ -1,0 +1,23 @@
+"""One row per clickstream event (the seed never built it); merged by event_id."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from tables.spec import Input, Scope, TableSpec, WriteMode
+
+
+def fact_clickstream(clickstream: DataFrame) -> DataFrame:
+    return clickstream.select("event_id", "user_id", "event_type", "product_id", "order_id", "event_ts",
+                              "additional_details", "created_ts")
+
+
+TABLE = TableSpec(
+    name="fact_clickstream",
+    layer="silver",
+    keys=("event_id",),
+    transform=fact_clickstream,
+    inputs={"clickstream": Input("bronze.clickstream", Scope.CHANGED)},
+    write_mode=WriteMode.MERGE,
+    partitioned_by=("days(event_ts)",),
+)

@@ -1,0 +1,36 @@
+"""One row per order item, with its order's date and `revenue = quantity × base_price`; merged by key."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from tables.spec import Input, Scope, TableSpec, WriteMode
+
+
+def fact_order_items(orderitem: DataFrame, fact_orders: DataFrame) -> DataFrame:
+    order_dates = fact_orders.select("order_id", "order_date")
+    return orderitem.join(order_dates, "order_id", "left").select(
+        "order_item_id",
+        "order_id",
+        "product_id",
+        "seller_id",
+        "quantity",
+        "base_price",
+        "tax",
+        (F.col("quantity") * F.col("base_price")).cast("decimal(16,2)").alias("revenue"),
+        "order_date",
+        "created_ts",
+    )
+
+
+TABLE = TableSpec(
+    name="fact_order_items",
+    layer="silver",
+    keys=("order_item_id",),
+    transform=fact_order_items,
+    inputs={"orderitem": Input("bronze.orderitem", Scope.CHANGED), "fact_orders": Input("silver.fact_orders")},
+    write_mode=WriteMode.MERGE,
+    partitioned_by=("order_date",),
+    check_references=("silver.fact_orders", "silver.dim_product"),
+)
