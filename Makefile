@@ -38,6 +38,7 @@ datagen: stack-up
 run: datagen
 	$(RF) run --date $(RUN_DATE)
 	$(RF) report orders --from $(START) --to $(RUN_DATE)
+	$(RF) report categories --from $(START) --to $(RUN_DATE)
 
 test: stack-up
 	$(PYTEST) tests

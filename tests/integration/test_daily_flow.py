@@ -1,55 +1,81 @@
-"""The parent flow under prefect_test_harness against the real stack; reports equal SQL run on Postgres."""
+"""The parent flow under prefect_test_harness against the real stack: a first run, then an incremental day;
+both reports equal the same figures computed by SQL directly on Postgres, every day and category, to the cent."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
 
 import pytest
 
 from flows.daily import rainforest_daily
+from tables.registry import all_tables
 from tables.reports import catalog, report_rows
 
 from .conftest import START, main_snapshots, pg_rows
 
 pytestmark = pytest.mark.integration
-RUN_DATE = date(2026, 11, 3)
+FIRST_RUN = date(2026, 11, 2)
+NEXT_RUN = date(2026, 11, 3)
 
 ORDER_REPORT_SQL = """
     SELECT order_ts::date, count(*), sum(total_price), round(avg(total_price), 2)
     FROM rainforest.orders WHERE order_ts < %s GROUP BY 1 ORDER BY 1
 """
+CATEGORY_REPORT_SQL = """
+    SELECT o.order_ts::date, c.category_id, c.name, count(*), round(avg(i.quantity * i.base_price), 2),
+           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY i.quantity * i.base_price)::numeric, 2)
+    FROM rainforest.orderitem i
+    JOIN rainforest.orders o USING (order_id)
+    JOIN rainforest.productcategory pc USING (product_id)
+    JOIN rainforest.category c USING (category_id)
+    WHERE o.order_ts < %s GROUP BY 1, 2, 3 ORDER BY 1, 2
+"""
 
 
-def expected_order_report(until: date) -> list[dict[str, object]]:
-    return [{"order_date": d, "order_count": n, "total_revenue": total, "average_revenue": avg}
-            for d, n, total, avg in pg_rows(ORDER_REPORT_SQL, until.replace(day=until.day + 1))]
+def expected(report: str, until: date) -> list[dict[str, object]]:
+    if report == "orders":
+        return [{"order_date": d, "order_count": n, "total_revenue": total, "average_revenue": avg}
+                for d, n, total, avg in pg_rows(ORDER_REPORT_SQL, until + timedelta(days=1))]
+    return [{"order_date": d, "category_id": c, "category_name": name, "item_count": n, "average_revenue": avg,
+             "median_revenue": median}
+            for d, c, name, n, avg, median in pg_rows(CATEGORY_REPORT_SQL, until + timedelta(days=1))]
 
 
 @pytest.fixture(scope="module")
-def first_run(upstream: None, prefect: None) -> list:
-    return rainforest_daily(run_date=RUN_DATE)
+def runs(upstream: None, prefect: None) -> dict[date, list]:
+    return {run_date: rainforest_daily(run_date=run_date) for run_date in (FIRST_RUN, NEXT_RUN)}
 
 
-def test_first_run_loads_history_and_order_report_equals_postgres(first_run: list) -> None:
-    assert {result.table for result in first_run} >= {"bronze.orders", "silver.fact_orders",
-                                                      "gold.daily_order_metrics", "interface.daily_order_report"}
-    report = report_rows("orders", START, RUN_DATE)
-    assert report == expected_order_report(RUN_DATE)
-    assert len(report) == 3
-    assert all(isinstance(row["total_revenue"], Decimal) for row in report)
+def test_every_table_is_built_and_published(runs: dict[date, list]) -> None:
+    assert {result.table for result in runs[NEXT_RUN]} == {spec.identifier for spec in all_tables()}
+    published = {result.table: result.snapshot_id for result in runs[NEXT_RUN]}
+    assert {name: main_snapshots()[name] for name in published} == published
 
 
-def test_publish_fast_forwards_main_and_removes_the_run_branch(first_run: list) -> None:
-    fact_orders = catalog().load_table("silver.fact_orders")
-    assert set(fact_orders.metadata.refs) == {"main"}
-    published = {result.table: result.snapshot_id for result in first_run}
-    assert main_snapshots()["silver.fact_orders"] == published["silver.fact_orders"]
+@pytest.mark.parametrize("report", ["orders", "categories"])
+def test_reports_equal_postgres_every_day_to_the_cent(runs: dict[date, list], report: str) -> None:
+    rows = report_rows(report, START, NEXT_RUN)
+    assert rows == expected(report, NEXT_RUN)
+    assert {row["order_date"] for row in rows} == {START, FIRST_RUN, NEXT_RUN}
 
 
-def test_rerunning_a_date_changes_nothing(first_run: list) -> None:
-    before = report_rows("orders", START, RUN_DATE)
-    rainforest_daily(run_date=RUN_DATE)
-    assert report_rows("orders", START, RUN_DATE) == before
-    order_ids = catalog().load_table("silver.fact_orders").scan(selected_fields=("order_id",)).to_arrow()
-    assert order_ids.num_rows == len(set(order_ids.column("order_id").to_pylist())) == 900
+def test_the_first_run_loads_history_and_the_next_only_its_day(runs: dict[date, list]) -> None:
+    orders_in = {run_date: next(r for r in results if r.table == "bronze.orders").total_rows
+                 for run_date, results in runs.items()}
+    assert orders_in[FIRST_RUN] == 600  # days 1 and 2, 300 orders each
+    assert orders_in[NEXT_RUN] == 900  # plus day 3's partition only
+
+
+def test_publish_removes_the_run_branch(runs: dict[date, list]) -> None:
+    assert set(catalog().load_table("silver.fact_orders").metadata.refs) == {"main"}
+
+
+def test_rerunning_a_date_changes_nothing(runs: dict[date, list]) -> None:
+    before = {report: report_rows(report, START, NEXT_RUN) for report in ("orders", "categories")}
+    rainforest_daily(run_date=NEXT_RUN)
+    assert {report: report_rows(report, START, NEXT_RUN) for report in before} == before
+    for table, key in (("silver.fact_orders", "order_id"), ("silver.fact_order_items", "order_item_id"),
+                       ("silver.fact_clickstream", "event_id"), ("gold.wide_order_items", "order_item_id")):
+        keys = catalog().load_table(table).scan(selected_fields=(key,)).to_arrow().column(key).to_pylist()
+        assert len(keys) == len(set(keys)), table
+    assert len(report_rows("orders", START, NEXT_RUN)) == 3
