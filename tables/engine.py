@@ -59,12 +59,14 @@ def jdbc_options() -> tuple[str, dict[str, str]]:
 
 
 def source_filter(source: Source, ctx: RunContext, incremental: bool) -> str:
-    if source.changed_column is None:
-        return "TRUE"
-    upper = f"{source.changed_column} < '{ctx.next_day.isoformat()}'"
-    if not incremental:
-        return upper
-    return f"{source.changed_column} >= '{ctx.run_date.isoformat()}' AND {upper}"
+    """Incremental: rows changed in [d, d+1). Full: rows created before d+1, in their current version (a
+    filter on the change time would drop rows updated after d)."""
+    if incremental and source.changed_column:
+        return (f"{source.changed_column} >= '{ctx.run_date.isoformat()}' "
+                f"AND {source.changed_column} < '{ctx.next_day.isoformat()}'")
+    if source.created_column:
+        return f"{source.created_column} < '{ctx.next_day.isoformat()}'"
+    return "TRUE"
 
 
 def split_bounds(source: Source, where: str) -> tuple[int, int, int]:

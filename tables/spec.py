@@ -43,6 +43,7 @@ class Source:
     table: str
     changed_column: str | None  # rows changed on the run date are those with this column in [d, d+1)
     split_column: str | None = None  # numeric key to split partitioned JDBC reads on
+    created_column: str | None = "created_ts"  # a full load takes rows created up to the run date
 
 
 @dataclass(frozen=True)

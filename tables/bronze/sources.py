@@ -12,7 +12,8 @@ def raw(source: DataFrame) -> DataFrame:
     return source
 
 
-def bronze(table: str, keys: tuple[str, ...], changed_column: str | None, split_column: str | None = None) -> TableSpec:
+def bronze(table: str, keys: tuple[str, ...], changed_column: str | None, split_column: str | None = None,
+           created_column: str | None = "created_ts") -> TableSpec:
     return TableSpec(
         name=table,
         layer="bronze",
@@ -20,7 +21,7 @@ def bronze(table: str, keys: tuple[str, ...], changed_column: str | None, split_
         transform=raw,
         write_mode=WriteMode.OVERWRITE_PARTITIONS,
         partitioned_by=("_run_date",),
-        source=Source(table, changed_column, split_column),
+        source=Source(table, changed_column, split_column, created_column),
     )
 
 
@@ -34,7 +35,7 @@ TABLES = (
     bronze("product", ("product_id",), "last_updated_ts"),
     bronze("ratings", ("ratings_id",), "last_updated_ts", "ratings_id"),
     bronze("productcategory", ("product_id", "category_id"), "last_updated_ts"),
-    bronze("sellerproduct", ("seller_id", "product_id"), None),
+    bronze("sellerproduct", ("seller_id", "product_id"), changed_column=None, created_column=None),
     bronze("orders", ("order_id",), "created_ts", "order_id"),
     bronze("orderitem", ("order_item_id",), "created_ts", "order_item_id"),
     bronze("clickstream", ("event_id",), "created_ts", "event_id"),
