@@ -47,6 +47,7 @@ def yesterday() -> date:
 def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -> list[engine.TableResult]:
     ctx = RunContext(run_date or yesterday(), full_refresh)
     check_services()
+    engine.ensure_namespaces(get_spark())
     results: list[engine.TableResult] = []
     for layer in LAYERS:
         results += layer_flow.with_options(name=f"rainforest-{layer}",

@@ -20,7 +20,7 @@ from infra.health import connect_upstream
 from infra.settings import settings
 from tables import quality, registry
 from tables.spark import CATALOG
-from tables.spec import Input, RunContext, Scope, Source, TableSpec, WriteMode
+from tables.spec import LAYERS, Input, RunContext, Scope, Source, TableSpec, WriteMode
 
 JDBC_ROWS_PER_PARTITION = 500_000
 JDBC_MAX_PARTITIONS = 8
@@ -133,11 +133,16 @@ def has_published_rows(spark: SparkSession, table: str) -> bool:
     return table_exists(spark, table) and branch_snapshot(spark, table, "main")[1] > 0
 
 
+def ensure_namespaces(spark: SparkSession) -> None:
+    """Once per run, before tables are built concurrently: SeaweedFS fails concurrent creates of a namespace."""
+    for layer in LAYERS:
+        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{layer}")
+
+
 def ensure_table(spark: SparkSession, spec: TableSpec, example: DataFrame) -> None:
     """Create the table from the transform's schema, with an empty first snapshot so it can be branched."""
     if table_exists(spark, spec.identifier):
         return
-    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{spec.layer}")
     columns = creatable_column_order(example.columns, spec.partitioned_by)
     writer = example.select(*columns).limit(0).writeTo(qualified(spec.identifier)).using("iceberg")
     writer = writer.tableProperty("format-version", "2").tableProperty("write.distribution-mode", "hash")
