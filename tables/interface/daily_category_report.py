@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.interface.daily_order_report import MONEY
+from tables.interface.money import cents
 from tables.spec import Input, TableSpec, WriteMode
 
 
@@ -15,8 +15,8 @@ def daily_category_report(daily_category_metrics: DataFrame) -> DataFrame:
         "category_id",
         "category_name",
         F.col("item_count").cast("bigint").alias("item_count"),
-        F.round("average_revenue", 2).cast(MONEY).alias("average_revenue"),
-        F.round("median_revenue", 2).cast(MONEY).alias("median_revenue"),
+        cents("average_revenue"),
+        cents("median_revenue"),
     )
 
 

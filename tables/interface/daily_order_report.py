@@ -5,17 +5,16 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from tables.interface.money import cents
 from tables.spec import Input, TableSpec, WriteMode
-
-MONEY = "decimal(18,2)"
 
 
 def daily_order_report(daily_order_metrics: DataFrame) -> DataFrame:
     return daily_order_metrics.select(
         "order_date",
         F.col("order_count").cast("bigint").alias("order_count"),
-        F.round("total_revenue", 2).cast(MONEY).alias("total_revenue"),
-        F.round("average_revenue", 2).cast(MONEY).alias("average_revenue"),
+        cents("total_revenue"),
+        cents("average_revenue"),
     )
 
 
