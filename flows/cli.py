@@ -52,6 +52,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.daily import rainforest_backfill
+
+    rainforest_backfill(start=args.start, end=args.end)
+    return 0
+
+
+def cmd_soda_scan(args: argparse.Namespace) -> int:
+    from tables.publish import scan_published
+    from tables.spark import get_spark
+
+    outcomes = scan_published(get_spark(), args.date)
+    for outcome in outcomes:
+        print(f"== {outcome.table} ({outcome.report_path})\n{outcome.logs}\n")
+    failed = [outcome.table for outcome in outcomes if not outcome.passed]
+    print(f"{len(outcomes) - len(failed)}/{len(outcomes)} tables pass" + (f"; failing: {failed}" if failed else ""))
+    return 1 if failed else 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from tables.reports import print_report
 
@@ -80,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date", type=_date, required=True)
     run.add_argument("--full-refresh", action="store_true")
     run.set_defaults(handler=cmd_run)
+
+    backfill = commands.add_parser("backfill", help="the daily flow for every day from --start to --end")
+    backfill.add_argument("--start", type=_date, required=True)
+    backfill.add_argument("--end", type=_date, required=True)
+    backfill.set_defaults(handler=cmd_backfill)
+
+    soda_scan = commands.add_parser("soda-scan", help="Soda checks on the published tables for a date")
+    soda_scan.add_argument("--date", type=_date, required=True)
+    soda_scan.set_defaults(handler=cmd_soda_scan)
 
     report = commands.add_parser("report", help="print a published report")
     report.add_argument("report", choices=("orders", "categories"))

@@ -41,3 +41,7 @@ class QualityGateError(RainforestError):
 
 class RunFailedError(RainforestError):
     """A daily run failed; the branch it wrote is kept and main is unchanged."""
+
+
+class ReconciliationError(RainforestError):
+    """Order counts or revenue disagree between Postgres and the lake; nothing was published."""

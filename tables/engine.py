@@ -25,6 +25,7 @@ from tables.spec import LAYERS, Input, RunContext, Scope, Source, TableSpec, Wri
 JDBC_ROWS_PER_PARTITION = 500_000
 JDBC_MAX_PARTITIONS = 8
 TOUCHED_DATES_FROM = ("bronze.orders", "order_ts")
+META_NAMESPACE = "meta"  # pipeline bookkeeping (the publish log), outside the modelled layers
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ def has_published_rows(spark: SparkSession, table: str) -> bool:
 
 def ensure_namespaces(spark: SparkSession) -> None:
     """Once per run, before tables are built concurrently: SeaweedFS fails concurrent creates of a namespace."""
-    for layer in LAYERS:
-        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{layer}")
+    for namespace in (*LAYERS, META_NAMESPACE):
+        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{namespace}")
 
 
 def ensure_table(spark: SparkSession, spec: TableSpec, example: DataFrame) -> None:
@@ -240,14 +241,6 @@ def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> quality.Scan
         return None
     data = spark.table(on_branch(spec.identifier, ctx.branch))
     references = {table.split(".")[1]: spark.table(on_branch(table, ctx.branch)) for table in spec.check_references}
-    outcome = quality.scan(spark, spec.layer, spec.name, data, ctx.branch, references)
+    outcome = quality.scan(spark, spec.layer, spec.name, data, ctx.reports_label, references)
     quality.gate(outcome, ctx.branch)
     return outcome
-
-
-def publish(spark: SparkSession, specs: list[TableSpec], ctx: RunContext) -> None:
-    """Fast-forward every table's main to the run branch, in dependency order, then drop the branch."""
-    for spec in specs:
-        spark.sql(f"CALL {CATALOG}.system.fast_forward('{spec.identifier}', 'main', '{ctx.branch}')")
-        spark.sql(f"ALTER TABLE {qualified(spec.identifier)} DROP BRANCH IF EXISTS {ctx.branch}")
-        log(f"published {spec.identifier}")

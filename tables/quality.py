@@ -23,6 +23,7 @@ class ScanOutcome:
     passed: bool
     checks: list[dict[str, object]]
     report_path: Path
+    logs: str
 
 
 def checks_file(layer: str, name: str) -> Path:
@@ -54,30 +55,46 @@ def scan(spark: SparkSession, layer: str, name: str, data: DataFrame, run_label:
     from soda.scan import Scan
 
     disable_soda_telemetry()
-    data.createOrReplaceTempView(name)
-    for view, frame in (extra_views or {}).items():
-        frame.createOrReplaceTempView(view)
     soda_scan = Scan()
     soda_scan.set_scan_definition_name(f"{layer}.{name}.{run_label}")
     soda_scan.set_data_source_name("lake")
     soda_scan.add_spark_session(spark, data_source_name="lake")
     soda_scan.add_sodacl_yaml_file(str(checks_file(layer, name)))
-    with _soda_lock:  # Soda keeps module-level state; one scan at a time
+    with _soda_lock:  # Soda keeps module-level state, and the temp views are shared: one scan at a time
+        data.createOrReplaceTempView(name)
+        for view, frame in (extra_views or {}).items():
+            frame.createOrReplaceTempView(view)
         soda_scan.execute()
     results = soda_scan.get_scan_results()
     report_path = settings().reports_dir / run_label / f"{layer}.{name}.json"
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(results, indent=2, default=str))
-    errors = soda_scan.has_error_logs()
-    passed = not soda_scan.has_check_fails() and not errors
-    return ScanOutcome(f"{layer}.{name}", passed, summarise(results), report_path)
+    passed = not soda_scan.has_check_fails() and not soda_scan.has_error_logs()
+    return ScanOutcome(f"{layer}.{name}", passed, summarise(results), report_path, soda_scan.get_logs_text())
 
 
-def gate(outcome: ScanOutcome, branch: str, error_text: str = "") -> None:
+def gate(outcome: ScanOutcome, branch: str) -> None:
     if outcome.passed:
         return
     failures = [f"{c['check']}: {c['outcome']} (value {c['value']})" for c in outcome.checks
                 if c["outcome"] != "pass"]
     if not failures:
-        failures = [f"Soda reported errors: {error_text or 'see the JSON report'}"]
+        errors = [line for line in outcome.logs.splitlines() if "ERROR" in line]
+        failures = ["Soda reported errors:", *errors[:5]]
     raise QualityGateError(outcome.table, branch, failures, str(outcome.report_path))
+
+
+def run_reports_dir(run_label: str) -> Path:
+    return settings().reports_dir / run_label
+
+
+def markdown_summary(run_label: str) -> str:
+    """Every check of a run (from its kept JSON reports) as a markdown table, failures first."""
+    rows = []
+    for report in sorted(run_reports_dir(run_label).glob("*.json")):
+        table = report.stem
+        rows += [(c["outcome"] != "pass", table, c) for c in summarise(json.loads(report.read_text()))]
+    lines = [f"# Soda checks of {run_label}", "", "| table | check | value | outcome |", "|---|---|---|---|"]
+    lines += [f"| {table} | {c['check']} | {c['value']} | {'PASS' if not failed else str(c['outcome']).upper()} |"
+              for failed, table, c in sorted(rows, key=lambda row: (not row[0], row[1]))]
+    return "\n".join(lines)

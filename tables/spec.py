@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Callable, Mapping
 
@@ -73,14 +73,24 @@ class TableSpec:
         return tuple(sorted({item.table for item in self.inputs.values()} | set(self.check_references)))
 
 
+def utc_stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 @dataclass(frozen=True)
 class RunContext:
     run_date: date
     full_refresh: bool = False
+    started_at: str = field(default_factory=utc_stamp)
 
     @property
     def branch(self) -> str:
         return f"run_{self.run_date:%Y%m%d}"
+
+    @property
+    def reports_label(self) -> str:
+        """Soda reports are kept per run attempt: reruns of a date do not overwrite earlier evidence."""
+        return f"{self.branch}/{self.started_at}"
 
     @property
     def next_day(self) -> date:
