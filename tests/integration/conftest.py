@@ -64,6 +64,25 @@ def pg_execute(*statements: str) -> None:
         conn.close()
 
 
+def table_contents(identifier: str) -> list[dict]:
+    """A table's rows as main holds them, in key order, without the ingestion time (differs per run)."""
+    from tables.registry import table
+
+    rows = catalog().load_table(identifier).scan().to_arrow().to_pylist()
+    keys = table(identifier).keys
+    return sorted(({k: v for k, v in row.items() if k != "_ingested_at"} for row in rows),
+                  key=lambda row: tuple(row[k] for k in keys) + (row.get("_run_date") or date.min,))
+
+
+@pytest.fixture
+def published(upstream: None, prefect: None) -> None:
+    """At least one run published (when a module runs alone)."""
+    from flows.daily import rainforest_daily
+
+    if not catalog().table_exists("interface.daily_order_report"):
+        rainforest_daily(run_date=date(2026, 11, 3))
+
+
 def main_snapshots() -> dict[str, int | None]:
     lake = catalog()
     snapshots = {}

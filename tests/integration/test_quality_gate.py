@@ -1,8 +1,10 @@
-"""Bad data fails the gate before anything is published; a missing service is named."""
+"""Bad data fails the gate at the right table before anything is published; a missing service is named."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -15,45 +17,79 @@ from tables.reports import catalog, report_rows
 from .conftest import START, main_snapshots, pg_execute
 
 pytestmark = pytest.mark.integration
-BAD_DAY = date(2026, 11, 4)
+DUPLICATE_DAY = date(2026, 11, 4)
+BAD_ITEMS_DAY = date(2026, 11, 5)
+DAY5_ORDER = ("(SELECT min(order_id) FROM rainforest.orders "
+              "WHERE created_ts >= '2026-11-05' AND created_ts < '2026-11-06')")
 
 
-@pytest.fixture
-def published(upstream: None, prefect: None) -> None:
-    if not catalog().table_exists("interface.daily_order_report"):
-        rainforest_daily(run_date=date(2026, 11, 3))
-
-
-def test_planted_duplicate_order_fails_the_gate_and_main_stays(published: None) -> None:
-    generate(BAD_DAY, 1, 300, seed=7)
+def assert_fails_at(run_date: date, tables: set[str], check: str) -> QualityGateError:
     before = main_snapshots()
-    report_before = report_rows("orders", START, BAD_DAY)
+    report_before = report_rows("orders", START, run_date)
+    with pytest.raises(QualityGateError) as failure:
+        rainforest_daily(run_date=run_date)
+    error = failure.value
+    assert error.table in tables
+    assert check in str(error) and error.branch in str(error)
+    assert main_snapshots() == before
+    assert report_rows("orders", START, run_date) == report_before
+    assert error.branch in catalog().load_table(error.table).metadata.refs  # kept for inspection
+    return error
+
+
+def failed_checks(error: QualityGateError) -> list[dict]:
+    report = json.loads(Path(str(error).rsplit("full Soda results: ", 1)[1]).read_text())
+    return [check for check in report["checks"] if check["outcome"] == "fail"]
+
+
+def test_planted_duplicate_order_fails_at_silver_fact_orders(published: None) -> None:
+    generate(DUPLICATE_DAY, 1, 300, seed=7)
     pg_execute(
         "ALTER TABLE rainforest.orders DROP CONSTRAINT orders_pkey",
         "INSERT INTO rainforest.orders SELECT * FROM rainforest.orders "
-        "WHERE order_id = (SELECT min(order_id) FROM rainforest.orders WHERE created_ts >= '2026-11-04')",
+        "WHERE order_id = (SELECT min(order_id) FROM rainforest.orders "
+        "WHERE created_ts >= '2026-11-04' AND created_ts < '2026-11-05')",
     )
     try:
-        with pytest.raises(QualityGateError) as failure:
-            rainforest_daily(run_date=BAD_DAY)
-        assert failure.value.table == "silver.fact_orders"
-        assert "duplicate_count(order_id) = 0" in str(failure.value)
-        assert "run_20261104" in str(failure.value)
-        assert main_snapshots() == before
-        assert report_rows("orders", START, BAD_DAY) == report_before
+        error = assert_fails_at(DUPLICATE_DAY, {"silver.fact_orders"}, "duplicate_count(order_id) = 0")
         staged = catalog().load_table("silver.fact_orders")
-        assert "run_20261104" in staged.metadata.refs
-        branch_rows = staged.scan(snapshot_id=staged.metadata.refs["run_20261104"].snapshot_id,
+        branch_rows = staged.scan(snapshot_id=staged.metadata.refs[error.branch].snapshot_id,
                                   selected_fields=("order_id",)).to_arrow().column("order_id").to_pylist()
-        assert len(branch_rows) == len(set(branch_rows)) + 1
+        assert len(branch_rows) == len(set(branch_rows)) + 1  # the branch holds the bad data
+        assert [c["diagnostics"]["value"] for c in failed_checks(error)] == [1]
     finally:
         pg_execute(
             "DELETE FROM rainforest.orders a USING rainforest.orders b "
             "WHERE a.order_id = b.order_id AND a.ctid > b.ctid",
             "ALTER TABLE rainforest.orders ADD PRIMARY KEY (order_id)",
         )
-    rainforest_daily(run_date=BAD_DAY)
-    assert [row["order_date"] for row in report_rows("orders", START, BAD_DAY)][-1] == BAD_DAY
+    rainforest_daily(run_date=DUPLICATE_DAY)
+    assert report_rows("orders", START, DUPLICATE_DAY)[-1]["order_date"] == DUPLICATE_DAY
+    assert "run_20261104" not in catalog().load_table("silver.fact_orders").metadata.refs
+
+
+def test_null_key_and_excessive_revenue_fail_at_their_tables(published: None) -> None:
+    generate(BAD_ITEMS_DAY, 1, 300, seed=7)
+    pg_execute("ALTER TABLE rainforest.orderitem ALTER COLUMN product_id DROP NOT NULL",
+               "INSERT INTO rainforest.orderitem VALUES (99000000001, " + DAY5_ORDER + ", NULL, 1, 1, 1.00, 0.08, "
+               "'2026-11-05 12:00')")
+    try:
+        assert_fails_at(BAD_ITEMS_DAY, {"silver.fact_order_items"}, "missing_count(product_id) = 0")
+    finally:
+        pg_execute("DELETE FROM rainforest.orderitem WHERE order_item_id = 99000000001",
+                   "ALTER TABLE rainforest.orderitem ALTER COLUMN product_id SET NOT NULL")
+
+    pg_execute("INSERT INTO rainforest.orderitem VALUES (99000000002, " + DAY5_ORDER + ", 1, 1, 1000, 9999999.99, "
+               "0, '2026-11-05 12:00')",
+               "UPDATE rainforest.orders SET total_price = total_price + 9999999990.00 WHERE order_id = " + DAY5_ORDER)
+    try:
+        error = assert_fails_at(BAD_ITEMS_DAY, {"gold.daily_order_metrics", "gold.daily_category_metrics"},
+                                "at most 100,000 USD")
+        assert all(c["diagnostics"]["value"] > 100_000 for c in failed_checks(error))
+    finally:
+        pg_execute("UPDATE rainforest.orders SET total_price = total_price - 9999999990.00 WHERE order_id = "
+                   + DAY5_ORDER, "DELETE FROM rainforest.orderitem WHERE order_item_id = 99000000002")
+    rainforest_daily(run_date=BAD_ITEMS_DAY)
 
 
 @pytest.mark.parametrize("variable, value, service", [
