@@ -12,7 +12,9 @@ export PREFECT_HOME ?= $(CURDIR)/.state/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= INFO
 
-.PHONY: install stack-up stack-down stack-status run test unit-test datagen report clean
+.PHONY: install stack-up stack-down stack-status prefect-up deploy worker cluster-up cluster-down cluster-test \
+	run test unit-test datagen bench clean
+PREFECT_ENV = eval "$$($(RF) stack env)" && export RAINFOREST_REPO_DIR=$(CURDIR) &&
 
 $(VENV)/.installed: pyproject.toml
 	bash infra/local/system-deps.sh
@@ -31,6 +33,26 @@ stack-down: install
 
 stack-status: install
 	$(RF) stack status
+
+prefect-up: install
+	$(RF) stack up prefect
+
+deploy: stack-up
+	$(PREFECT_ENV) ($(VENV)/bin/prefect work-pool inspect rainforest >/dev/null 2>&1 \
+		|| $(VENV)/bin/prefect work-pool create rainforest --type process) \
+		&& $(VENV)/bin/prefect --no-prompt deploy --all
+
+worker: stack-up
+	$(PREFECT_ENV) $(VENV)/bin/prefect worker start --pool rainforest --type process
+
+cluster-up: install
+	$(RF) cluster up
+
+cluster-down: install
+	$(RF) cluster down
+
+cluster-test: stack-up cluster-up
+	$(PYTEST) tests -m cluster
 
 datagen: stack-up
 	$(RF) datagen --start $(START) --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY) --seed 42 --replace

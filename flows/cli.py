@@ -20,10 +20,10 @@ def cmd_stack(args: argparse.Namespace) -> int:
     from infra.local import stack
 
     if args.action == "up":
-        stack.up()
+        stack.up(args.services)
         print("\n".join(stack.status_lines()))
     elif args.action == "down":
-        stack.down()
+        stack.down(args.services)
     elif args.action == "status":
         print("\n".join(stack.status_lines()))
         return 0 if all(stack.status().values()) else 1
@@ -38,6 +38,17 @@ def cmd_stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from infra.local import cluster
+
+    if args.action == "up":
+        cluster.up()
+    elif args.action == "down":
+        cluster.down()
+    print("\n".join(cluster.status_lines()))
+    return 0
+
+
 def cmd_datagen(args: argparse.Namespace) -> int:
     from datagen.generate import generate
 
@@ -46,6 +57,9 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from infra.local.stack import use_local_prefect_server
+
+    use_local_prefect_server()
     from flows.daily import rainforest_daily
 
     rainforest_daily(run_date=args.date, full_refresh=args.full_refresh)
@@ -53,6 +67,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
+    from infra.local.stack import use_local_prefect_server
+
+    use_local_prefect_server()
     from flows.daily import rainforest_backfill
 
     rainforest_backfill(start=args.start, end=args.end)
@@ -84,8 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     stack = commands.add_parser("stack", help="the local stack (Postgres, SeaweedFS S3 + Iceberg REST)")
     stack.add_argument("action", choices=("up", "down", "status", "env", "reset"))
+    stack.add_argument("services", nargs="*", help="only these services (up/down), e.g. prefect")
     stack.add_argument("--yes", action="store_true", help="reset without asking")
     stack.set_defaults(handler=cmd_stack)
+
+    cluster = commands.add_parser("cluster", help="the local Spark standalone cluster (master, 2 workers, history)")
+    cluster.add_argument("action", choices=("up", "down", "status"))
+    cluster.set_defaults(handler=cmd_cluster)
 
     datagen = commands.add_parser("datagen", help="generate upstream data, one day at a time")
     datagen.add_argument("--start", type=_date, required=True)

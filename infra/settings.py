@@ -51,6 +51,8 @@ class Settings:
     shuffle_partitions: int
     jars_dir: Path
     reports_dir: Path
+    prefect_port: int
+    prefect_auth: str
     prefect_api_url: str
 
     def pyiceberg_properties(self) -> dict[str, str]:
@@ -99,5 +101,7 @@ def settings() -> Settings:
         shuffle_partitions=int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),
         jars_dir=Path(_get(env, "RAINFOREST_JARS_DIR", str(home / "jars"))),
         reports_dir=Path(_get(env, "RAINFOREST_REPORTS_DIR", str(home / "reports"))),
+        prefect_port=int(_get(env, "RAINFOREST_PREFECT_PORT", "4200")),
+        prefect_auth=_get(env, "RAINFOREST_PREFECT_AUTH", ""),
         prefect_api_url=_get(env, "PREFECT_API_URL", ""),
     )

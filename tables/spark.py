@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
@@ -9,6 +10,7 @@ import time
 
 from pyspark.sql import SparkSession
 
+from infra.local.cluster import event_log_dir
 from infra.local.stack import ensure_jars
 from infra.settings import Settings, settings
 
@@ -54,6 +56,9 @@ def session_conf(cfg: Settings) -> dict[str, str]:
         "spark.driver.memory": cfg.spark_driver_memory,
         "spark.ui.showConsoleProgress": "false",
         "spark.scheduler.mode": "FAIR",
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": f"file:{event_log_dir(cfg)}",
+        "spark.eventLog.compress": "true",
         **catalog_conf(cfg),
     }
 
@@ -66,12 +71,14 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
             return _session
         cfg = settings()
         os.environ.setdefault("AWS_REGION", cfg.s3_region)
+        event_log_dir(cfg).mkdir(parents=True, exist_ok=True)
         builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
         for key, value in session_conf(cfg).items():
             builder = builder.config(key, value)
         started = time.monotonic()
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
+        atexit.register(spark.stop)  # completes the event log, so the history server lists the run as done
         _session = spark
         print(f"[spark] session on {cfg.spark_master} started in {time.monotonic() - started:.1f}s",
               file=sys.stderr, flush=True)

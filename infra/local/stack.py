@@ -12,8 +12,6 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -24,17 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from infra.errors import ServiceUnavailableError, StackError
+from infra.errors import StackError
+from infra.local.daemon import log, pid_alive, port_open, running, spawn, terminate, wait_until
 from infra.settings import ENV_FILE, REPO_ROOT, Settings, read_env_file, settings
 
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
 # `lake` holds the pipeline's tables; `make test` works in `lake-test` so it never touches them.
 TABLE_BUCKETS = ("lake", "lake-test")
-GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY")
-
-
-def log(message: str) -> None:
-    print(f"[stack] {message}", file=sys.stderr, flush=True)
+GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY",
+                     "RAINFOREST_PREFECT_AUTH")
 
 
 def ensure_env_file(path: Path = ENV_FILE) -> None:
@@ -46,35 +42,12 @@ def ensure_env_file(path: Path = ENV_FILE) -> None:
     with path.open("a") as env_file:
         for key in missing:
             value = secrets.token_hex(8) if key.endswith("ACCESS_KEY") else secrets.token_urlsafe(24)
+            if key == "RAINFOREST_PREFECT_AUTH":
+                value = f"rainforest:{value}"  # Prefect's basic-auth "user:password" string
             env_file.write(f"{key}={value}\n")
     path.chmod(0o600)
     settings.cache_clear()
     log(f"generated local credentials in {path}")
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise StackError(f"{what} did not come up within {timeout:.0f}s")
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -218,12 +191,9 @@ def seaweedfs_start(cfg: Settings) -> None:
     base = _weed_dir(cfg)
     (base / "data").mkdir(parents=True, exist_ok=True)
     pidfile = base / "weed.pid"
-    if pidfile.exists():
-        if pid_alive(int(pidfile.read_text())):
-            wait_until(lambda: seaweedfs_healthy(cfg), "SeaweedFS")
-            return
-        log("removing stale SeaweedFS pid file")
-        pidfile.unlink()
+    if running(pidfile):
+        wait_until(lambda: seaweedfs_healthy(cfg), "SeaweedFS")
+        return
     identities = {"identities": [{
         "name": "rainforest",
         "credentials": [{"accessKey": cfg.s3_access_key, "secretKey": cfg.s3_secret_key}],
@@ -238,28 +208,61 @@ def seaweedfs_start(cfg: Settings) -> None:
         "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}", f"-s3.port.iceberg={_port(cfg.catalog_uri)}",
         "-s3.port.lance=0",
     ]
-    with (base / "weed.log").open("ab") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-                                   cwd=base)
-    pidfile.write_text(str(process.pid))
+    spawn(pidfile, base / "weed.log", command)
     wait_until(lambda: seaweedfs_healthy(cfg), f"SeaweedFS (log: {base / 'weed.log'})")
 
 
 def seaweedfs_stop(cfg: Settings) -> None:
-    pidfile = _weed_dir(cfg) / "weed.pid"
-    if not pidfile.exists():
+    terminate(_weed_dir(cfg) / "weed.pid", "SeaweedFS")
+
+
+# --- Prefect server (its own SQLite under .state/prefect, basic auth) --------------------------------------
+
+
+def prefect_api_url(cfg: Settings) -> str:
+    return f"http://127.0.0.1:{cfg.prefect_port}/api"
+
+
+def prefect_healthy(cfg: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(f"{prefect_api_url(cfg)}/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def prefect_start(cfg: Settings) -> None:
+    base = cfg.home / "prefect-server"
+    if running(base / "server.pid"):
+        wait_until(lambda: prefect_healthy(cfg), "Prefect server")
         return
-    pid = int(pidfile.read_text())
-    if pid_alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        wait_until(lambda: not pid_alive(pid), "SeaweedFS shutdown", timeout=30)
-    pidfile.unlink()
+    prefect = str(Path(sys.executable).parent / "prefect")
+    env = {"PREFECT_HOME": str(base), "PREFECT_SERVER_API_AUTH_STRING": cfg.prefect_auth,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": ""}
+    spawn(base / "server.pid", base / "server.log",
+          [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(cfg.prefect_port)], env)
+    wait_until(lambda: prefect_healthy(cfg), f"Prefect server (log: {base / 'server.log'})", timeout=120)
+
+
+def prefect_stop(cfg: Settings) -> None:
+    terminate(cfg.home / "prefect-server" / "server.pid", "Prefect server")
+
+
+def use_local_prefect_server() -> None:
+    """Point this process's Prefect client at the local server when it runs and nothing else is configured,
+    so CLI runs show in its UI; otherwise Prefect uses a temporary server per run."""
+    cfg = settings()
+    if not os.environ.get("PREFECT_API_URL") and cfg.prefect_auth and prefect_healthy(cfg):
+        os.environ["PREFECT_API_URL"] = prefect_api_url(cfg)
+        os.environ["PREFECT_API_AUTH_STRING"] = cfg.prefect_auth
 
 
 SERVICES: tuple[Service, ...] = (
     Service("postgres", lambda c: f"127.0.0.1:{c.pg_port}", postgres_healthy, postgres_start, postgres_stop),
     Service("seaweedfs", lambda c: f"S3 {c.s3_endpoint}, Iceberg REST {c.catalog_uri}", seaweedfs_healthy,
             seaweedfs_start, seaweedfs_stop),
+    Service("prefect", lambda c: f"{prefect_api_url(c)} (UI http://127.0.0.1:{c.prefect_port})", prefect_healthy,
+            prefect_start, prefect_stop),
 )
 
 
@@ -283,12 +286,19 @@ def ensure_jars(cfg: Settings) -> list[Path]:
     return sorted(cfg.jars_dir.glob("*.jar"))
 
 
-def up() -> None:
+def selected(names: list[str] | None) -> tuple[Service, ...]:
+    unknown = set(names or ()) - {service.name for service in SERVICES}
+    if unknown:
+        raise StackError(f"unknown service(s) {sorted(unknown)}; known: {[s.name for s in SERVICES]}")
+    return tuple(service for service in SERVICES if not names or service.name in names)
+
+
+def up(names: list[str] | None = None) -> None:
     ensure_env_file()
     cfg = settings()
     cfg.home.mkdir(parents=True, exist_ok=True)
     ensure_jars(cfg)
-    for service in SERVICES:
+    for service in selected(names):
         was_up = service.healthy(cfg)
         started = time.monotonic()
         service.start(cfg)
@@ -296,9 +306,9 @@ def up() -> None:
         log(f"{service.name} {state} ({service.address(cfg)})")
 
 
-def down() -> None:
+def down(names: list[str] | None = None) -> None:
     cfg = settings()
-    for service in reversed(SERVICES):
+    for service in reversed(selected(names)):
         service.stop(cfg)
         log(f"{service.name} stopped")
 
@@ -317,7 +327,7 @@ def status_lines() -> list[str]:
 def reset() -> None:
     down()
     cfg = settings()
-    for child in ("postgres", "seaweedfs", "reports", "prefect"):
+    for child in ("postgres", "seaweedfs", "reports", "prefect", "prefect-server", "spark", "spark-events"):
         shutil.rmtree(cfg.home / child, ignore_errors=True)
 
 
@@ -333,14 +343,6 @@ def env_lines() -> list[str]:
         f"RAINFOREST_WAREHOUSE={cfg.warehouse}",
         f"AWS_REGION={cfg.s3_region}",
     ]
-    if cfg.prefect_api_url:
-        lines.append(f"PREFECT_API_URL={cfg.prefect_api_url}")
+    lines.append(f"PREFECT_API_URL={cfg.prefect_api_url or prefect_api_url(cfg)}")
+    lines.append(f"PREFECT_API_AUTH_STRING={cfg.prefect_auth}")
     return [f"export {line}" for line in lines]
-
-
-def require(service_name: str) -> None:
-    """Raise a clear error naming the service if it is down."""
-    cfg = settings()
-    service = next(s for s in SERVICES if s.name == service_name)
-    if not service.healthy(cfg):
-        raise ServiceUnavailableError(service.name, service.address(cfg))

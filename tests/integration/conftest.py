@@ -74,7 +74,7 @@ def table_contents(identifier: str) -> list[dict]:
                   key=lambda row: tuple(row[k] for k in keys) + (row.get("_run_date") or date.min,))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def published(upstream: None, prefect: None) -> None:
     """At least one run published (when a module runs alone)."""
     from flows.daily import rainforest_daily

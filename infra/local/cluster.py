@@ -1,0 +1,91 @@
+"""A Spark standalone cluster as local processes from the pyspark installation (`spark-class`): one master,
+two workers and a history server, all on 127.0.0.1. Flows use it with SPARK_MASTER=spark://127.0.0.1:7077."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyspark
+
+from infra.local.daemon import log, port_open, running, spawn, terminate, wait_until
+from infra.settings import Settings, settings
+
+SPARK_HOME = Path(pyspark.__file__).parent
+MASTER_PORT, MASTER_UI_PORT, HISTORY_PORT = 7077, 8080, 18080
+WORKER_CORES, WORKER_MEMORY = "1", "3g"
+
+
+@dataclass(frozen=True)
+class Daemon:
+    name: str
+    main_class: str
+    arguments: tuple[str, ...]
+    port: int
+
+
+def event_log_dir(cfg: Settings) -> Path:
+    return cfg.home / "spark-events"
+
+
+def daemons(cfg: Settings) -> tuple[Daemon, ...]:
+    master = f"spark://127.0.0.1:{MASTER_PORT}"
+    workers = tuple(
+        Daemon(f"worker-{n}", "org.apache.spark.deploy.worker.Worker",
+               (master, "--host", "127.0.0.1", "--cores", WORKER_CORES, "--memory", WORKER_MEMORY,
+                "--webui-port", str(8080 + n), "--work-dir", str(cfg.home / "spark" / f"work-{n}")), 8080 + n)
+        for n in (1, 2))
+    return (
+        Daemon("master", "org.apache.spark.deploy.master.Master",
+               ("--host", "127.0.0.1", "--port", str(MASTER_PORT), "--webui-port", str(MASTER_UI_PORT)),
+               MASTER_PORT),
+        *workers,
+        Daemon("history", "org.apache.spark.deploy.history.HistoryServer", (), HISTORY_PORT),
+    )
+
+
+def alive_workers() -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{MASTER_UI_PORT}/json/", timeout=2) as response:
+            return int(json.load(response).get("aliveworkers", 0))
+    except (urllib.error.URLError, OSError, ValueError):
+        return 0
+
+
+def up() -> None:
+    cfg = settings()
+    event_log_dir(cfg).mkdir(parents=True, exist_ok=True)
+    env = {
+        "SPARK_HOME": str(SPARK_HOME),
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_HISTORY_OPTS": f"-Dspark.history.fs.logDirectory=file:{event_log_dir(cfg)} "
+                              f"-Dspark.history.ui.port={HISTORY_PORT} -Dspark.history.fs.update.interval=2s "
+                              "-Dspark.history.fs.cleaner.enabled=true -Dspark.history.fs.cleaner.maxAge=7d",
+    }
+    for daemon in daemons(cfg):
+        pidfile = cfg.home / "spark" / f"{daemon.name}.pid"
+        if running(pidfile):
+            continue
+        started = time.monotonic()
+        spawn(pidfile, cfg.home / "spark" / f"{daemon.name}.log",
+              [str(SPARK_HOME / "bin" / "spark-class"), daemon.main_class, *daemon.arguments], env)
+        wait_until(lambda: port_open(daemon.port), f"Spark {daemon.name} (log: {pidfile.with_suffix('.log')})")
+        log(f"spark {daemon.name} up in {time.monotonic() - started:.1f}s (127.0.0.1:{daemon.port})")
+    wait_until(lambda: alive_workers() == 2, "two registered Spark workers")
+
+
+def down() -> None:
+    cfg = settings()
+    for daemon in reversed(daemons(cfg)):
+        terminate(cfg.home / "spark" / f"{daemon.name}.pid", f"Spark {daemon.name}")
+
+
+def status_lines() -> list[str]:
+    cfg = settings()
+    return [f"spark-{d.name:<9} {'up' if port_open(d.port) else 'down':<5} 127.0.0.1:{d.port}" for d in daemons(cfg)]

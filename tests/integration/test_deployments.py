@@ -1,0 +1,103 @@
+"""Prefect deployments on the stack's Prefect server, an ad hoc run through a process worker, and the daily
+flow on the local Spark standalone cluster (master + 2 workers) with the history server listing it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from datagen.generate import generate
+from infra.local import cluster
+from infra.local.stack import prefect_api_url, prefect_healthy
+from infra.settings import REPO_ROOT, settings
+from tables.reports import report_rows
+
+pytestmark = pytest.mark.integration
+BIN = Path(sys.executable).parent
+DEPLOYED_DAY = date(2026, 11, 12)
+CLUSTER_DAY = date(2026, 11, 13)
+
+
+def prefect_env() -> dict[str, str]:
+    cfg = settings()
+    return {**os.environ, "PREFECT_API_URL": prefect_api_url(cfg), "PREFECT_API_AUTH_STRING": cfg.prefect_auth,
+            "RAINFOREST_REPO_DIR": str(REPO_ROOT)}
+
+
+def prefect(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "prefect"), *args], env=prefect_env(), cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def api(path: str, body: dict) -> list[dict]:
+    request = urllib.request.Request(f"{prefect_api_url(settings())}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": "Basic "
+                                              + base64.b64encode(settings().prefect_auth.encode()).decode()})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def deployed(published: None) -> None:
+    assert prefect_healthy(settings()), "the stack's Prefect server is not up: make stack-up"
+    pool = prefect("work-pool", "inspect", "rainforest")
+    if pool.returncode != 0:
+        assert prefect("work-pool", "create", "rainforest", "--type", "process").returncode == 0
+    result = prefect("--no-prompt", "deploy", "--all")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_both_deployments_exist_with_the_daily_cron(deployed: None) -> None:
+    deployments = {d["name"]: d for d in api("/deployments/filter", {})}
+    assert {"daily", "backfill"} <= set(deployments)
+    schedules = [s["schedule"] for s in deployments["daily"]["schedules"]]
+    assert [(s["cron"], s["timezone"]) for s in schedules] == [("0 5 * * *", "UTC")]
+    assert deployments["backfill"]["schedules"] == []
+
+
+def test_ad_hoc_run_through_a_worker_publishes_that_date(deployed: None) -> None:
+    generate(DEPLOYED_DAY, 1, 300, seed=7)
+    worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "rainforest", "--type", "process"],
+                              env=prefect_env(), cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        run = prefect("deployment", "run", "rainforest-daily/daily", "-p", f"run_date={DEPLOYED_DAY}", "--watch",
+                      timeout=600)
+        assert run.returncode == 0 and "Completed" in run.stdout, run.stdout + run.stderr
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert [row["order_date"] for row in report_rows("orders", DEPLOYED_DAY, DEPLOYED_DAY)] == [DEPLOYED_DAY]
+
+
+def test_daily_flow_on_the_standalone_cluster_is_listed_by_the_history_server(published: None) -> None:
+    generate(CLUSTER_DAY, 1, 300, seed=7)
+    cluster.up()
+    try:
+        assert cluster.alive_workers() == 2
+        env = {**os.environ, "SPARK_MASTER": f"spark://127.0.0.1:{cluster.MASTER_PORT}"}
+        result = subprocess.run([str(BIN / "rainforest"), "run", "--date", str(CLUSTER_DAY)], env=env,
+                                capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert f"session on spark://127.0.0.1:{cluster.MASTER_PORT}" in result.stderr
+        history = f"http://127.0.0.1:{cluster.HISTORY_PORT}/api/v1/applications?status=completed"
+
+        def completed_apps() -> list[dict]:
+            with urllib.request.urlopen(history, timeout=5) as response:
+                return json.load(response)
+
+        from infra.local.daemon import wait_until
+        wait_until(lambda: any(app["name"] == "rainforest" for app in completed_apps()),
+                   "the history server listing the completed run", timeout=60)
+    finally:
+        cluster.down()
+    assert [row["order_date"] for row in report_rows("orders", CLUSTER_DAY, CLUSTER_DAY)] == [CLUSTER_DAY]
