@@ -68,5 +68,9 @@ test: stack-up
 unit-test: install
 	$(PYTEST) tests -m "not integration"
 
+BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild
+bench: stack-up
+	$(VENV)/bin/python -m infra.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache

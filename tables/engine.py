@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import unquote, urlparse
@@ -35,6 +36,8 @@ class TableResult:
     total_rows: int
     seconds: float
     checks: list[dict[str, object]]
+    started_at: float = 0.0  # epoch seconds, to derive layer wall times
+    records_added: int = 0  # rows the run's snapshot added (merges rewrite files: includes rewritten rows)
 
 
 def log(message: str) -> None:
@@ -158,21 +161,25 @@ def reset_branch(spark: SparkSession, table: str, branch: str) -> None:
     spark.sql(f"ALTER TABLE {qualified(table)} CREATE OR REPLACE BRANCH {branch}")
 
 
-def branch_snapshot(spark: SparkSession, table: str, branch: str) -> tuple[int, int]:
+def branch_snapshot(spark: SparkSession, table: str, branch: str) -> tuple[int, int, int]:
+    """Snapshot id, total records and records added by the branch's head snapshot."""
     row = spark.sql(
-        f"SELECT s.snapshot_id, s.summary['total-records'] AS total FROM {qualified(table)}.refs r "
+        f"SELECT s.snapshot_id, s.summary['total-records'] AS total, s.summary['added-records'] AS added "
+        f"FROM {qualified(table)}.refs r "
         f"JOIN {qualified(table)}.snapshots s ON r.snapshot_id = s.snapshot_id WHERE r.name = '{branch}'"
     ).first()
     if row is None:
         raise RuntimeError(f"{table} has no branch {branch}")
-    return int(row.snapshot_id), int(row.total or 0)
+    return int(row.snapshot_id), int(row.total or 0), int(row.added or 0)
 
 
 # --- read inputs --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=32)
 def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
-    """Order dates of the orders this run extracted (late rows add older dates)."""
+    """Order dates of the orders this run extracted (late rows add older dates). Computed once per run attempt
+    (`ctx` carries its start time); first called after bronze is written."""
     table, column = TOUCHED_DATES_FROM
     rows = (spark.table(on_branch(table, ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
             .select(F.to_date(column).alias("d")).distinct().collect())
@@ -218,7 +225,7 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str) 
 
 def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
     """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     if spec.source is not None:
         incremental = not ctx.full_refresh and has_published_rows(spark, spec.identifier)
         output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx, incremental)), ctx)
@@ -230,10 +237,11 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     reset_branch(spark, spec.identifier, ctx.branch)
     write(spark, spec, output, ctx.branch)
     outcome = audit(spark, spec, ctx)
-    snapshot_id, total = branch_snapshot(spark, spec.identifier, ctx.branch)
+    snapshot_id, total, added = branch_snapshot(spark, spec.identifier, ctx.branch)
     seconds = time.monotonic() - started
     log(f"{spec.identifier}: written on {ctx.branch} and checked in {seconds:.1f}s ({total} rows)")
-    return TableResult(spec.identifier, snapshot_id, total, seconds, outcome.checks if outcome else [])
+    return TableResult(spec.identifier, snapshot_id, total, seconds, outcome.checks if outcome else [], started_at,
+                       added)
 
 
 def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> quality.ScanOutcome | None:

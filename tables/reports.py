@@ -10,12 +10,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
-from infra.errors import RainforestError, ServiceUnavailableError
-from infra.settings import settings
+from infra.errors import RainforestError
+from tables.lake import catalog
 
 REPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "orders": ("interface.daily_order_report",
@@ -24,14 +23,6 @@ REPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
                    ("order_date", "category_id", "category_name", "item_count", "average_revenue",
                     "median_revenue")),
 }
-
-
-def catalog() -> Catalog:
-    cfg = settings()
-    try:
-        return load_catalog("lake", **cfg.pyiceberg_properties())
-    except Exception as error:  # pyiceberg raises plain connection errors from requests
-        raise ServiceUnavailableError("Iceberg REST catalog (SeaweedFS)", cfg.catalog_uri, str(error)) from error
 
 
 def report_rows(report: str, date_from: date, date_to: date) -> list[dict[str, Any]]:

@@ -83,7 +83,7 @@ def up() -> None:
 def down() -> None:
     cfg = settings()
     for daemon in reversed(daemons(cfg)):
-        terminate(cfg.home / "spark" / f"{daemon.name}.pid", f"Spark {daemon.name}")
+        terminate(cfg.home / "spark" / f"{daemon.name}.pid", f"Spark {daemon.name}", timeout=15)
 
 
 def status_lines() -> list[str]:

@@ -64,10 +64,16 @@ def spawn(pidfile: Path, logfile: Path, command: list[str], env: dict[str, str] 
 
 
 def terminate(pidfile: Path, what: str, timeout: float = 30.0) -> None:
-    """SIGTERM the process group and wait until the process has exited (some hold locks for seconds)."""
+    """SIGTERM the process group and wait until the process has exited (some hold locks for seconds); one
+    that ignores SIGTERM for `timeout` seconds is killed."""
     if not running(pidfile):
         return
     pid = int(pidfile.read_text())
     os.killpg(pid, signal.SIGTERM)
-    wait_until(lambda: not pid_alive(pid), f"{what} shutdown", timeout=timeout)
+    try:
+        wait_until(lambda: not pid_alive(pid), f"{what} shutdown", timeout=timeout)
+    except StackError:
+        log(f"{what} ignored SIGTERM for {timeout:.0f}s; killing it")
+        os.killpg(pid, signal.SIGKILL)
+        wait_until(lambda: not pid_alive(pid), f"{what} kill", timeout=10)
     pidfile.unlink()

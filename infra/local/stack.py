@@ -27,8 +27,8 @@ from infra.local.daemon import log, pid_alive, port_open, running, spawn, termin
 from infra.settings import ENV_FILE, REPO_ROOT, Settings, read_env_file, settings
 
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
-# `lake` holds the pipeline's tables; `make test` works in `lake-test` so it never touches them.
-TABLE_BUCKETS = ("lake", "lake-test")
+# `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets.
+TABLE_BUCKETS = ("lake", "lake-test", "lake-bench")
 GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY",
                      "RAINFOREST_PREFECT_AUTH")
 
@@ -138,19 +138,31 @@ def postgres_start(cfg: Settings) -> None:
     _ensure_database(cfg)
 
 
-def _ensure_database(cfg: Settings) -> None:
+def _admin(cfg: Settings, statements: list[str]) -> list[tuple]:
     import psycopg2
 
-    admin_dsn = f"host=127.0.0.1 port={cfg.pg_port} user={cfg.pg_user} password={cfg.pg_password} dbname=postgres"
-    conn = psycopg2.connect(admin_dsn)
+    conn = psycopg2.connect(host="127.0.0.1", port=cfg.pg_port, user=cfg.pg_user, password=cfg.pg_password,
+                            dbname="postgres")
     conn.autocommit = True
+    rows: list[tuple] = []
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cfg.pg_database,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{cfg.pg_database}"')
+            for statement in statements:
+                cur.execute(statement)
+                rows = cur.fetchall() if cur.description else []
     finally:
         conn.close()
+    return rows
+
+
+def _ensure_database(cfg: Settings) -> None:
+    if not _admin(cfg, [f"SELECT 1 FROM pg_database WHERE datname = '{cfg.pg_database}'"]):
+        _admin(cfg, [f'CREATE DATABASE "{cfg.pg_database}"'])
+
+
+def recreate_database(name: str) -> None:
+    """An empty upstream database of that name on the local cluster (tests and benchmarks)."""
+    _admin(settings(), [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
 
 
 def postgres_stop(cfg: Settings) -> None:

@@ -1,4 +1,8 @@
-"""One row per order item, with its order's date and `revenue = quantity × base_price`; merged by key."""
+"""One row per order item, with its order's date and `revenue = quantity × base_price`; merged by key.
+
+Items are inserted with their order, so their orders are among the orders this run touched; reading only those
+dates keeps the join flat as history grows. An item whose order is elsewhere gets no order_date and fails the
+gate ("every item belongs to a known order") rather than being published wrong."""
 
 from __future__ import annotations
 
@@ -29,7 +33,10 @@ TABLE = TableSpec(
     layer="silver",
     keys=("order_item_id",),
     transform=fact_order_items,
-    inputs={"orderitem": Input("bronze.orderitem", Scope.CHANGED), "fact_orders": Input("silver.fact_orders")},
+    inputs={
+        "orderitem": Input("bronze.orderitem", Scope.CHANGED),
+        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
+    },
     write_mode=WriteMode.MERGE,
     partitioned_by=("order_date",),
     check_references=("silver.fact_orders", "silver.dim_product"),

@@ -6,31 +6,13 @@ import psycopg2
 import pytest
 
 from datagen.generate import generate
-from infra.local.stack import ensure_env_file
+from infra.local.stack import ensure_env_file, recreate_database
 from infra.settings import settings
-from tables.reports import catalog
+from tables.lake import catalog, purge_all_tables
 
 START = date(2026, 11, 1)
 DAYS = 3
 ORDERS_PER_DAY = 300
-
-
-def reset_upstream() -> None:
-    cfg = settings()
-    admin = psycopg2.connect(host="127.0.0.1", port=cfg.pg_port, user=cfg.pg_user, password=cfg.pg_password,
-                             dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS rainforest_test WITH (FORCE)")
-        cur.execute("CREATE DATABASE rainforest_test")
-    admin.close()
-
-
-def reset_lake() -> None:
-    lake = catalog()
-    for namespace in lake.list_namespaces():
-        for identifier in lake.list_tables(namespace):
-            lake.purge_table(identifier)
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +20,8 @@ def upstream() -> None:
     """A fresh upstream database with a few days of data and an empty test lake."""
     ensure_env_file()
     assert settings().pg_database == "rainforest_test"
-    reset_upstream()
-    reset_lake()
+    recreate_database("rainforest_test")
+    purge_all_tables()
     generate(START, DAYS, ORDERS_PER_DAY, seed=7)
 
 

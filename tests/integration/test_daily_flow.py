@@ -9,7 +9,8 @@ import pytest
 
 from flows.daily import rainforest_daily
 from tables.registry import all_tables
-from tables.reports import catalog, report_rows
+from tables.lake import catalog
+from tables.reports import report_rows
 
 from .conftest import START, main_snapshots, pg_rows, table_contents
 

@@ -13,7 +13,8 @@ from datagen.generate import generate
 from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import RunFailedError
 from tables.registry import table
-from tables.reports import catalog, report_rows
+from tables.lake import catalog
+from tables.reports import report_rows
 
 from .conftest import START, main_snapshots, pg_execute
 from .test_daily_flow import expected

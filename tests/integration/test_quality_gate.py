@@ -12,7 +12,8 @@ from datagen.generate import generate
 from flows.daily import rainforest_daily
 from infra.errors import QualityGateError, ServiceUnavailableError
 from infra.settings import settings
-from tables.reports import catalog, report_rows
+from tables.lake import catalog
+from tables.reports import report_rows
 
 from .conftest import START, main_snapshots, pg_execute
 

@@ -1,0 +1,118 @@
+"""`make bench`: generate upstream data at a scale, load the history before the last day in one full run, then
+time the daily run of the last day (incremental) and, optionally, a full rebuild of that day; write JSON.
+
+Runs in its own upstream database (`rainforest_bench`) and table bucket (`lake-bench`), like the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.pop("RAINFOREST_UPSTREAM_DSN", None)
+os.environ.update({"RAINFOREST_PG_DATABASE": "rainforest_bench", "RAINFOREST_WAREHOUSE": "s3://lake-bench/",
+                   "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"})
+
+from datagen.generate import generate  # noqa: E402
+from infra.local.stack import recreate_database  # noqa: E402
+from tables.engine import TableResult  # noqa: E402
+from tables.lake import purge_all_tables  # noqa: E402
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def jvm_peak_rss_mb() -> float | None:
+    """Peak resident memory (VmHWM) of the Spark driver JVM, a child process of this one."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            if f"PPid:\t{os.getpid()}\n" in text and "java" in (status.parent / "cmdline").read_text():
+                kb = next(line.split()[1] for line in text.splitlines() if line.startswith("VmHWM"))
+                return round(int(kb) / 1024, 1)
+        except (OSError, StopIteration):
+            continue
+    return None
+
+
+def summarise(results: list[TableResult], seconds: float) -> dict[str, Any]:
+    layers: dict[str, dict[str, Any]] = {}
+    for layer in ("bronze", "silver", "gold", "interface"):
+        mine = [r for r in results if r.table.startswith(f"{layer}.")]
+        if mine:
+            start = min(r.started_at for r in mine)
+            layers[layer] = {"wall_seconds": round(max(r.started_at + r.seconds for r in mine) - start, 2)}
+    return {
+        "wall_seconds": round(seconds, 2),
+        "layers": layers,
+        "tables": {r.table: {"seconds": round(r.seconds, 2), "records_added": r.records_added,
+                             "total_rows": r.total_rows} for r in results},
+        "rows_extracted": sum(r.records_added for r in results if r.table.startswith("bronze.")),
+        "rows_written": sum(r.records_added for r in results),
+    }
+
+
+def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
+    from flows.daily import rainforest_daily
+
+    progress(f"{label}: daily run for {run_date}{' (full refresh)' if full_refresh else ''} …")
+    started = time.monotonic()
+    results = rainforest_daily(run_date=run_date, full_refresh=full_refresh)
+    summary = summarise(results, time.monotonic() - started)
+    progress(f"{label}: {summary['wall_seconds']}s, layers {summary['layers']}")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--orders-per-day", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=8, help="days generated; the last one is the measured day")
+    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 9, 1))
+    parser.add_argument("--full-rebuild", action="store_true", help="also time a full rebuild of the last day")
+    parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
+    args = parser.parse_args(argv)
+    last_day = args.start + timedelta(days=args.days - 1)
+
+    progress(f"resetting the bench database and lake; {args.days} days at {args.orders_per_day} orders/day")
+    recreate_database("rainforest_bench")
+    purge_all_tables()
+    started = time.monotonic()
+    rows = generate(args.start, args.days, args.orders_per_day, seed=42)
+    datagen_seconds = time.monotonic() - started
+
+    from tables import spark as spark_module
+
+    report: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count()},
+        "parameters": {"orders_per_day": args.orders_per_day, "days": args.days, "measured_day": str(last_day),
+                       "history_days_before": args.days - 1},
+        "datagen": {"rows": rows, "seconds": round(datagen_seconds, 1), "rows_per_second": round(rows / datagen_seconds)},
+        "runs": {},
+    }
+    if args.days > 1:
+        report["runs"]["history_load"] = timed_run(last_day - timedelta(days=1), True, "history")
+    report["spark_session_start_seconds"] = round(spark_module.session_start_seconds or 0, 2)
+    report["runs"]["incremental"] = timed_run(last_day, False, "incremental")
+    if args.full_rebuild:
+        report["runs"]["full_rebuild"] = timed_run(last_day, True, "full rebuild")
+        report["incremental_speedup_vs_full_rebuild"] = round(
+            report["runs"]["full_rebuild"]["wall_seconds"] / report["runs"]["incremental"]["wall_seconds"], 2)
+    report["driver_peak_rss_mb"] = {"jvm": jvm_peak_rss_mb(),
+                                    "python": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    progress(f"written {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
