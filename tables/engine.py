@@ -235,9 +235,11 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
         output = spec.transform(**frames)
     ensure_table(spark, spec, output)
     reset_branch(spark, spec.identifier, ctx.branch)
+    base_snapshot = branch_snapshot(spark, spec.identifier, ctx.branch)[0]
     write(spark, spec, output, ctx.branch)
     outcome = audit(spark, spec, ctx)
     snapshot_id, total, added = branch_snapshot(spark, spec.identifier, ctx.branch)
+    added = 0 if snapshot_id == base_snapshot else added  # an empty write commits nothing
     seconds = time.monotonic() - started
     log(f"{spec.identifier}: written on {ctx.branch} and checked in {seconds:.1f}s ({total} rows)")
     return TableResult(spec.identifier, snapshot_id, total, seconds, outcome.checks if outcome else [], started_at,
