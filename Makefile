@@ -51,8 +51,8 @@ cluster-up: install
 cluster-down: install
 	$(RF) cluster down
 
-cluster-test: stack-up cluster-up
-	$(PYTEST) tests -m cluster
+cluster-test: stack-up
+	$(PYTEST) tests/integration/test_deployments.py -k standalone_cluster
 
 datagen: stack-up
 	$(RF) datagen --start $(START) --days $(DAYS) --orders-per-day $(ORDERS_PER_DAY) --seed 42 --replace

@@ -212,8 +212,11 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str) 
         view = f"_src_{spec.layer}_{spec.name}"
         output.createOrReplaceTempView(view)
         on = " AND ".join(f"t.{key} = s.{key}" for key in spec.keys)
+        # Only rows that differ are updated: copy-on-write then rewrites just the files holding changes, and
+        # a type-1 dimension re-derived whole from its latest versions costs little when little changed.
+        changed = " OR ".join(f"NOT (t.{c} <=> s.{c})" for c in output.columns if c not in spec.keys) or "FALSE"
         spark.sql(f"MERGE INTO {target} t USING {view} s ON {on} "
-                  "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+                  f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
     elif spec.write_mode is WriteMode.OVERWRITE_PARTITIONS:
         output.writeTo(target).overwritePartitions()
     else:
