@@ -6,10 +6,10 @@ import json
 from datetime import date, datetime, timezone
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from tables import quality
-from tables.engine import CATALOG, META_NAMESPACE, TableResult, log, partition_source, qualified, table_exists
+from tables.engine import (CATALOG, META_NAMESPACE, TableResult, date_partition_column, log, on_dates, qualified,
+                           table_exists)
 from tables.registry import all_tables
 from tables.spec import RunContext, TableSpec, utc_stamp
 
@@ -50,11 +50,8 @@ def record(spark: SparkSession, results: list[TableResult], ctx: RunContext) -> 
 def published_rows_of(spark: SparkSession, spec: TableSpec, run_date: date) -> DataFrame:
     """A table's published rows for one date when it is partitioned by date, else the whole table."""
     frame = spark.table(qualified(spec.identifier))
-    for partition in spec.partitioned_by:
-        column = partition_source(partition)
-        if partition in ("order_date", f"days({column})"):
-            return frame.where(F.to_date(column) == F.lit(run_date))
-    return frame
+    column = date_partition_column(spec)
+    return on_dates(frame, column, [run_date]) if column else frame
 
 
 def scan_published(spark: SparkSession, run_date: date) -> list[quality.ScanOutcome]:

@@ -34,13 +34,19 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> N
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether the process runs; an exited child of ours (a zombie until reaped) counts as gone."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\nState:\tZ" in status.read_text())
 
 
 def running(pidfile: Path) -> bool:

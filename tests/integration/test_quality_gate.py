@@ -69,7 +69,7 @@ def test_planted_duplicate_order_fails_at_silver_fact_orders(published: None) ->
     assert "run_20261104" not in catalog().load_table("silver.fact_orders").metadata.refs
 
 
-def test_null_key_and_excessive_revenue_fail_at_their_tables(published: None) -> None:
+def test_null_key_orphan_item_and_excessive_revenue_fail_at_their_tables(published: None) -> None:
     generate(BAD_ITEMS_DAY, 1, 300, seed=7)
     pg_execute("ALTER TABLE rainforest.orderitem ALTER COLUMN product_id DROP NOT NULL",
                "INSERT INTO rainforest.orderitem VALUES (99000000001, " + DAY5_ORDER + ", NULL, 1, 1, 1.00, 0.08, "
@@ -79,6 +79,12 @@ def test_null_key_and_excessive_revenue_fail_at_their_tables(published: None) ->
     finally:
         pg_execute("DELETE FROM rainforest.orderitem WHERE order_item_id = 99000000001",
                    "ALTER TABLE rainforest.orderitem ALTER COLUMN product_id SET NOT NULL")
+
+    pg_execute("INSERT INTO rainforest.orderitem VALUES (99000000004, 42, 1, 1, 1, 1.00, 0.08, '2026-11-05 12:00')")
+    try:  # an item of an order the lake never saw: no order date, so it must not slip past the audit's scope
+        assert_fails_at(BAD_ITEMS_DAY, {"silver.fact_order_items"}, "every item belongs to a known order")
+    finally:
+        pg_execute("DELETE FROM rainforest.orderitem WHERE order_item_id = 99000000004")
 
     pg_execute("INSERT INTO rainforest.orderitem VALUES (99000000002, " + DAY5_ORDER + ", 1, 1, 1000, 9999999.99, "
                "0, '2026-11-05 12:00')",
