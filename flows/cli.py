@@ -25,8 +25,9 @@ def cmd_stack(args: argparse.Namespace) -> int:
     elif args.action == "down":
         stack.down(args.services)
     elif args.action == "status":
-        print("\n".join(stack.status_lines()))
-        return 0 if all(stack.status().values()) else 1
+        health = stack.status()
+        print("\n".join(stack.status_lines(health)))
+        return 0 if all(health.values()) else 1
     elif args.action == "env":
         print("\n".join(stack.env_lines()))
     elif args.action == "reset":

@@ -22,6 +22,17 @@ def connect_upstream() -> "psycopg2.extensions.connection":
                                       str(error).strip()) from error
 
 
+def upstream_row(sql: str) -> tuple:
+    """The one row a query on the upstream database returns."""
+    conn = connect_upstream()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchone()
+    finally:
+        conn.close()
+
+
 def check_catalog() -> None:
     uri = settings().catalog_uri
     try:

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from infra.health import connect_upstream
+from infra.health import upstream_row
 from infra.settings import settings
 from tables import quality, registry
 from tables.spark import CATALOG
@@ -74,14 +74,8 @@ def source_filter(source: Source, ctx: RunContext, incremental: bool) -> str:
 
 def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
     """min, max and count of the split column over the rows to extract (one indexed query upstream)."""
-    conn = connect_upstream()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT min({source.split_column}), max({source.split_column}), count(*) "
-                        f"FROM rainforest.{source.table} WHERE {where}")
-            low, high, count = cur.fetchone()
-    finally:
-        conn.close()
+    low, high, count = upstream_row(f"SELECT min({source.split_column}), max({source.split_column}), count(*) "
+                                    f"FROM rainforest.{source.table} WHERE {where}")
     return int(low or 0), int(high or 0), int(count)
 
 
@@ -131,7 +125,8 @@ def date_partition_column(spec: TableSpec) -> str | None:
 
 
 def on_dates(frame: DataFrame, column: str, dates: list[date]) -> DataFrame:
-    return frame.where(F.to_date(column).isin(dates))
+    """Rows on those dates, plus rows without a date: those are always wrong and must reach the checks."""
+    return frame.where(F.to_date(column).isin(dates) | F.col(column).isNull())
 
 
 def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) -> list[str]:
@@ -143,9 +138,10 @@ def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) 
     return columns
 
 
-def has_published_rows(spark: SparkSession, table: str) -> bool:
-    """A table whose main holds no rows yet (new, or only failed runs so far) is loaded in full."""
-    return table_exists(spark, table) and branch_snapshot(spark, table, "main")[1] > 0
+def extracts_incrementally(spark: SparkSession, table: str, ctx: RunContext) -> bool:
+    """Only the run date's changes, unless a full refresh is asked for or main holds no rows yet (a new
+    table, or only failed runs so far): then everything up to the run date."""
+    return not ctx.full_refresh and table_exists(spark, table) and branch_snapshot(spark, table, "main")[1] > 0
 
 
 def ensure_namespaces(spark: SparkSession) -> None:
@@ -244,7 +240,7 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
     started, started_at = time.monotonic(), time.time()
     if spec.source is not None:
-        incremental = not ctx.full_refresh and has_published_rows(spark, spec.identifier)
+        incremental = extracts_incrementally(spark, spec.identifier, ctx)
         output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx, incremental)), ctx)
     else:
         frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx)
@@ -265,13 +261,10 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
 
 def audited_rows(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> DataFrame:
     """What the checks see: a date-partitioned table's partitions on the dates this run touched (so the cost
-    of a scan does not grow with history; earlier dates passed their own runs) plus rows without a date, which
-    are always wrong and must reach the checks; else the whole table."""
+    of a scan does not grow with history; earlier dates passed their own runs), else the whole table."""
     frame = spark.table(on_branch(spec.identifier, ctx.branch))
     column = date_partition_column(spec)
-    if column is None:
-        return frame
-    return frame.where(F.to_date(column).isin(touched_dates(spark, ctx)) | F.col(column).isNull())
+    return on_dates(frame, column, touched_dates(spark, ctx)) if column else frame
 
 
 def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> quality.ScanOutcome | None:

@@ -66,7 +66,7 @@ def scan(spark: SparkSession, layer: str, name: str, data: DataFrame, run_label:
             frame.createOrReplaceTempView(view)
         soda_scan.execute()
     results = soda_scan.get_scan_results()
-    report_path = settings().reports_dir / run_label / f"{layer}.{name}.json"
+    report_path = run_reports_dir(run_label) / f"{layer}.{name}.json"
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(results, indent=2, default=str))
     passed = not soda_scan.has_check_fails() and not soda_scan.has_error_logs()

@@ -9,8 +9,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from infra.errors import ReconciliationError
-from infra.health import connect_upstream
-from tables.engine import has_published_rows, on_branch, source_filter, touched_dates
+from infra.health import upstream_row
+from tables.engine import extracts_incrementally, on_branch, source_filter, touched_dates
 from tables.registry import table
 from tables.spec import RunContext
 
@@ -20,15 +20,9 @@ Totals = tuple[int, Decimal]
 def upstream_totals(spark: SparkSession, ctx: RunContext) -> Totals:
     source = table("bronze.orders").source
     assert source is not None
-    incremental = not ctx.full_refresh and has_published_rows(spark, "bronze.orders")
-    conn = connect_upstream()
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*), coalesce(sum(total_price), 0) FROM rainforest.orders "
-                        f"WHERE {source_filter(source, ctx, incremental)}")
-            count, total = cur.fetchone()
-    finally:
-        conn.close()
+    incremental = extracts_incrementally(spark, "bronze.orders", ctx)
+    count, total = upstream_row("SELECT count(*), coalesce(sum(total_price), 0) FROM rainforest.orders "
+                                f"WHERE {source_filter(source, ctx, incremental)}")
     return int(count), Decimal(total)
 
 

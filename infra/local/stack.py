@@ -190,13 +190,16 @@ def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1].split("/")[0])
 
 
-def seaweedfs_healthy(cfg: Settings) -> bool:
+def http_ok(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{cfg.catalog_uri}/v1/config", timeout=2) as response:
-            catalog_ok = response.status == 200
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
-    return catalog_ok and port_open(_port(cfg.s3_endpoint))
+
+
+def seaweedfs_healthy(cfg: Settings) -> bool:
+    return http_ok(f"{cfg.catalog_uri}/v1/config") and port_open(_port(cfg.s3_endpoint))
 
 
 def seaweedfs_start(cfg: Settings) -> None:
@@ -236,11 +239,7 @@ def prefect_api_url(cfg: Settings) -> str:
 
 
 def prefect_healthy(cfg: Settings) -> bool:
-    try:
-        with urllib.request.urlopen(f"{prefect_api_url(cfg)}/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+    return http_ok(f"{prefect_api_url(cfg)}/health")
 
 
 def prefect_start(cfg: Settings) -> None:
@@ -330,9 +329,10 @@ def status() -> dict[str, bool]:
     return {service.name: service.healthy(cfg) for service in SERVICES}
 
 
-def status_lines() -> list[str]:
+def status_lines(health: dict[str, bool] | None = None) -> list[str]:
     cfg = settings()
-    return [f"{service.name:<10} {'up' if service.healthy(cfg) else 'down':<5} {service.address(cfg)}"
+    health = health or status()
+    return [f"{service.name:<10} {'up' if health[service.name] else 'down':<5} {service.address(cfg)}"
             for service in SERVICES]
 
 
