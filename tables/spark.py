@@ -47,7 +47,6 @@ def session_conf(cfg: Settings) -> dict[str, str]:
     return {
         "spark.jars": jars,
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-        "spark.sql.defaultCatalog": CATALOG,
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.sql.adaptive.enabled": "true",
