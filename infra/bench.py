@@ -54,7 +54,7 @@ def summarise(results: list[TableResult], seconds: float) -> dict[str, Any]:
         "wall_seconds": round(seconds, 2),
         "layers": layers,
         "tables": {r.table: {"seconds": round(r.seconds, 2), "records_added": r.records_added,
-                             "total_rows": r.total_rows} for r in results},
+                             "total_rows": r.total_rows, "phases": r.phases} for r in results},
         "rows_extracted": sum(r.records_added for r in results if r.table.startswith("bronze.")),
         "rows_written": sum(r.records_added for r in results),
     }
@@ -71,12 +71,39 @@ def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     return summary
 
 
+def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
+    """Each table rebuilt alone for `run_date`, after its run was published: its step without the other tables
+    of its layer competing for the 2 cores. Inputs are read from run branches cut from main (a full-refresh
+    context, so the tables are rebuilt although their inputs did not change); nothing is published, and the
+    branches are dropped afterwards. Meant for derived tables: a bronze table would re-extract everything."""
+    from tables import engine, publish, registry
+    from tables.spark import get_spark
+    from tables.spec import RunContext
+
+    spark, ctx = get_spark(), RunContext(run_date, full_refresh=True)
+    needed = {name for identifier in identifiers for name in (identifier, *registry.table(identifier).upstream)}
+    for name in needed | {engine.TOUCHED_DATES_FROM[0]}:
+        engine.reset_branch(spark, name, ctx.branch)
+    timings = {}
+    for identifier in identifiers:
+        progress(f"isolated: {identifier} …")
+        result = engine.run_table(spark, registry.table(identifier), ctx)
+        timings[identifier] = {"seconds": round(result.seconds, 2), "phases": result.phases}
+        progress(f"isolated: {identifier} {result.seconds:.2f}s {result.phases}")
+    for name in needed | {engine.TOUCHED_DATES_FROM[0]}:
+        for branch in publish.run_branches(name):
+            spark.sql(f"ALTER TABLE {engine.qualified(name)} DROP BRANCH IF EXISTS {branch}")
+    return timings
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders-per-day", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=8, help="days generated; the last one is the measured day")
     parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 9, 1))
     parser.add_argument("--full-rebuild", action="store_true", help="also time a full rebuild of the last day")
+    parser.add_argument("--isolate", nargs="*", default=["gold.daily_category_metrics"], metavar="TABLE",
+                        help="tables also timed alone on the measured day (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
     args = parser.parse_args(argv)
     last_day = args.start + timedelta(days=args.days - 1)
@@ -101,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         report["runs"]["history_load"] = timed_run(last_day - timedelta(days=1), True, "history")
     report["spark_session_start_seconds"] = round(spark_module.session_start_seconds or 0, 2)
     report["runs"]["incremental"] = timed_run(last_day, False, "incremental")
+    if args.isolate:
+        report["isolated_tables"] = isolated_runs(args.isolate, last_day)
     if args.full_rebuild:
         report["runs"]["full_rebuild"] = timed_run(last_day, True, "full rebuild")
         report["incremental_speedup_vs_full_rebuild"] = round(

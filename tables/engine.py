@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from urllib.parse import unquote, urlparse
@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from infra.health import upstream_row
 from infra.settings import settings
-from tables import quality, registry
+from tables import lake, quality, registry
 from tables.spark import CATALOG
 from tables.spec import LAYERS, Input, RunContext, Scope, Source, TableSpec, WriteMode
 
@@ -37,6 +37,20 @@ class TableResult:
     checks: list[dict[str, object]]
     started_at: float = 0.0  # epoch seconds, to derive layer wall times
     records_added: int = 0  # rows the run's snapshot added (merges rewrite files: includes rewritten rows)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step of the runner, for profiles
+
+
+class Stopwatch:
+    """Seconds spent per named step (a step may be entered several times)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - self._last, 3)
+        self._last = now
 
 
 def log(message: str) -> None:
@@ -141,7 +155,23 @@ def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) 
 def extracts_incrementally(spark: SparkSession, table: str, ctx: RunContext) -> bool:
     """Only the run date's changes, unless a full refresh is asked for or main holds no rows yet (a new
     table, or only failed runs so far): then everything up to the run date."""
-    return not ctx.full_refresh and table_exists(spark, table) and branch_snapshot(spark, table, "main")[1] > 0
+    return not ctx.full_refresh and table_exists(spark, table) and branch_head(table, "main").total_records > 0
+
+
+def changed_this_run(table: str, ctx: RunContext) -> bool:
+    """Whether the run wrote data to the table's branch (a write that changes nothing commits nothing, or a
+    snapshot without added or removed files)."""
+    heads = lake.branch_heads(table)
+    head = heads.get(ctx.branch)
+    return head is None or (head.snapshot_id != heads["main"].snapshot_id and head.changes_data)
+
+
+def unchanged_inputs(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> bool:
+    """A derived table whose inputs (and the tables its checks refer to) got no new data this run would be
+    rebuilt into what main already holds, and that passed its checks when it was written: it is kept as is.
+    Not on a full refresh, and not while main is empty (its first runs may have failed)."""
+    return (spec.source is None and not ctx.full_refresh and extracts_incrementally(spark, spec.identifier, ctx)
+            and not any(changed_this_run(name, ctx) for name in spec.upstream))
 
 
 def ensure_namespaces(spark: SparkSession) -> None:
@@ -168,16 +198,11 @@ def reset_branch(spark: SparkSession, table: str, branch: str) -> None:
     spark.sql(f"ALTER TABLE {qualified(table)} CREATE OR REPLACE BRANCH {branch}")
 
 
-def branch_snapshot(spark: SparkSession, table: str, branch: str) -> tuple[int, int, int]:
-    """Snapshot id, total records and records added by the branch's head snapshot."""
-    row = spark.sql(
-        f"SELECT s.snapshot_id, s.summary['total-records'] AS total, s.summary['added-records'] AS added "
-        f"FROM {qualified(table)}.refs r "
-        f"JOIN {qualified(table)}.snapshots s ON r.snapshot_id = s.snapshot_id WHERE r.name = '{branch}'"
-    ).first()
-    if row is None:
+def branch_head(table: str, branch: str) -> lake.BranchHead:
+    head = lake.branch_heads(table).get(branch)
+    if head is None:
         raise RuntimeError(f"{table} has no branch {branch}")
-    return int(row.snapshot_id), int(row.total or 0), int(row.added or 0)
+    return head
 
 
 # --- read inputs --------------------------------------------------------------------------------------------
@@ -238,7 +263,14 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str) 
 
 def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
     """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
-    started, started_at = time.monotonic(), time.time()
+    started, started_at, watch = time.monotonic(), time.time(), Stopwatch()
+    if unchanged_inputs(spark, spec, ctx):
+        reset_branch(spark, spec.identifier, ctx.branch)
+        head = branch_head(spec.identifier, ctx.branch)
+        watch.lap("unchanged")
+        log(f"{spec.identifier}: inputs unchanged this run, main kept ({head.total_records} rows)")
+        return TableResult(spec.identifier, head.snapshot_id, head.total_records, time.monotonic() - started, [],
+                           started_at, 0, watch.phases)
     if spec.source is not None:
         incremental = extracts_incrementally(spark, spec.identifier, ctx)
         output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx, incremental)), ctx)
@@ -246,17 +278,22 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
         frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx)
                   for param, item in spec.inputs.items()}
         output = spec.transform(**frames)
+    watch.lap("plan")
     ensure_table(spark, spec, output)
     reset_branch(spark, spec.identifier, ctx.branch)
-    base_snapshot = branch_snapshot(spark, spec.identifier, ctx.branch)[0]
+    base = branch_head(spec.identifier, ctx.branch)
+    watch.lap("branch")
     write(spark, spec, output, ctx.branch)
+    watch.lap("write")
     outcome = audit(spark, spec, ctx)
-    snapshot_id, total, added = branch_snapshot(spark, spec.identifier, ctx.branch)
-    added = 0 if snapshot_id == base_snapshot else added  # an empty write commits nothing
+    watch.lap("audit")
+    head = branch_head(spec.identifier, ctx.branch)
+    added = 0 if head.snapshot_id == base.snapshot_id else head.added_records  # an empty write commits nothing
+    watch.lap("branch")
     seconds = time.monotonic() - started
-    log(f"{spec.identifier}: written on {ctx.branch} and checked in {seconds:.1f}s ({total} rows)")
-    return TableResult(spec.identifier, snapshot_id, total, seconds, outcome.checks if outcome else [], started_at,
-                       added)
+    log(f"{spec.identifier}: written on {ctx.branch} and checked in {seconds:.1f}s ({head.total_records} rows)")
+    return TableResult(spec.identifier, head.snapshot_id, head.total_records, seconds,
+                       outcome.checks if outcome else [], started_at, added, watch.phases)
 
 
 def audited_rows(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> DataFrame:

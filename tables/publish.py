@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 from pyspark.sql import DataFrame, SparkSession
 
-from tables import quality
+from tables import lake, quality
 from tables.engine import (CATALOG, META_NAMESPACE, TableResult, date_partition_column, log, on_dates, qualified,
                            table_exists)
 from tables.registry import all_tables
@@ -18,9 +18,8 @@ PUBLISH_LOG_SCHEMA = ("run_date date, branch string, published_at timestamp, tab
                       "snapshot_id bigint, total_rows bigint, checks_passed int, checks_failed int, checks string")
 
 
-def run_branches(spark: SparkSession, table: str) -> list[str]:
-    rows = spark.sql(f"SELECT name FROM {qualified(table)}.refs WHERE type = 'BRANCH' AND name LIKE 'run\\_%'")
-    return [row.name for row in rows.collect()]
+def run_branches(table: str) -> list[str]:
+    return [name for name in lake.branch_heads(table) if name.startswith("run_")]
 
 
 def publish(spark: SparkSession, results: list[TableResult], ctx: RunContext) -> None:
@@ -28,7 +27,7 @@ def publish(spark: SparkSession, results: list[TableResult], ctx: RunContext) ->
     successful run cleans branches that failed runs kept for inspection."""
     for result in results:
         spark.sql(f"CALL {CATALOG}.system.fast_forward('{result.table}', 'main', '{ctx.branch}')")
-        for branch in run_branches(spark, result.table):
+        for branch in run_branches(result.table):
             spark.sql(f"ALTER TABLE {qualified(result.table)} DROP BRANCH IF EXISTS {branch}")
         log(f"published {result.table} (snapshot {result.snapshot_id})")
     record(spark, results, ctx)

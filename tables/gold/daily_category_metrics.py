@@ -14,22 +14,34 @@ from tables.spec import Input, Scope, TableSpec, WriteMode
 GROUP = ("order_date", "category_id")
 
 
-def exact_median(items: DataFrame, group: tuple[str, ...], value: str) -> DataFrame:
-    ordered = Window.partitionBy(*group).orderBy(value)
-    whole = Window.partitionBy(*group)
-    ranked = items.withColumn("_rank", F.row_number().over(ordered)).withColumn("_n", F.count("*").over(whole))
-    middle = ranked.where((F.col("_rank") == F.floor((F.col("_n") + 1) / 2))
-                          | (F.col("_rank") == F.ceil((F.col("_n") + 1) / 2)))
-    return middle.groupBy(*group).agg(F.avg(value).alias("median_revenue"))
+def stats_from_value_counts(values: DataFrame, group: tuple[str, ...], value: str) -> DataFrame:
+    """Count, mean and exact median of `value` per group, computed from counts per distinct value.
+
+    Revenues are cents × small quantities, so a day's millions of items take a few thousand distinct values
+    per category: only those are sorted, and a cumulative walk finds the middle position(s). Mean and median
+    have the type Spark's `avg` gives `value`, rounded half up.
+    """
+    mean_type = values.select(F.avg(value)).schema[0].dataType
+    counts = values.groupBy(*group, value).agg(F.count("*").alias("_count"))
+    through_here = Window.partitionBy(*group).orderBy(value).rowsBetween(Window.unboundedPreceding, 0)
+    walked = (counts.withColumn("_through", F.sum("_count").over(through_here))
+              .withColumn("_n", F.sum("_count").over(Window.partitionBy(*group))))
+    lower_middle, upper_middle = F.floor((F.col("_n") + 1) / 2), F.ceil((F.col("_n") + 1) / 2)
+    return walked.groupBy(*group).agg(
+        F.sum("_count").alias("item_count"),
+        (F.sum(F.col(value) * F.col("_count")) / F.sum("_count")).cast(mean_type).alias("average_revenue"),
+        ((F.min(F.when(F.col("_through") >= lower_middle, F.col(value)))
+          + F.min(F.when(F.col("_through") >= upper_middle, F.col(value)))) / 2).cast(mean_type)
+        .alias("median_revenue"),
+    )
 
 
 def daily_category_metrics(fact_order_items: DataFrame, product_x_category: DataFrame,
                            dim_category: DataFrame) -> DataFrame:
     items = fact_order_items.select("order_date", "product_id", "revenue").join(
         F.broadcast(product_x_category.select("product_id", "category_id")), "product_id")
-    stats = items.groupBy(*GROUP).agg(F.count("*").alias("item_count"), F.avg("revenue").alias("average_revenue"))
     return (
-        stats.join(exact_median(items, GROUP, "revenue"), list(GROUP))
+        stats_from_value_counts(items, GROUP, "revenue")
         .join(F.broadcast(dim_category.select("category_id", "category_name")), "category_id", "left")
         .select("order_date", "category_id", "category_name", "item_count", "average_revenue", "median_revenue")
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import statistics
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
 from pyspark.sql import DataFrame, SparkSession
@@ -90,6 +93,30 @@ def test_daily_category_metrics_exact_median_and_multi_category_products(spark: 
         *category_inputs(spark))).collect()}
     assert report[(NOV1, 2)].average_revenue == D("5.63")  # rounded half up, only at the interface
     assert report[(NOV1, 2)].category_name == "Home"
+
+
+def test_daily_category_metrics_agree_with_exact_arithmetic_on_repeated_values(spark: SparkSession) -> None:
+    """Many items sharing few revenue values (as real days do): median and mean from value counts must equal
+    the exact median and mean over every item, rounded half up to the metric's 6 decimals."""
+    generator = random.Random(7)
+    items = [(i, i, generator.choice([7, 8, 9]), D(generator.choice(["1.00", "2.50", "2.50", "7.99", "12.00"]))
+              * generator.randint(1, 3), generator.choice([NOV1, NOV2])) for i in range(1, 400)]
+    item_frame = frame(spark, items, "order_item_id long, order_id long, product_id long, revenue decimal(16,2), "
+                       "order_date date")
+    bridge = frame(spark, [(7, 1), (8, 1), (8, 2), (9, 2)], "product_id long, category_id long")
+    categories = frame(spark, [(1, "Lamps"), (2, "Home")], "category_id long, category_name string")
+    expected: dict[tuple[date, int], list[D]] = {}
+    for _, _, product, revenue, day in items:
+        for category in {7: [1], 8: [1, 2], 9: [2]}[product]:
+            expected.setdefault((day, category), []).append(revenue)
+    six_places = D("0.000001")
+    rows = daily_category_metrics(item_frame, bridge, categories).collect()
+    assert {(r.order_date, r.category_id) for r in rows} == set(expected)
+    for row in rows:
+        revenues = expected[(row.order_date, row.category_id)]
+        assert row.item_count == len(revenues)
+        assert row.median_revenue == statistics.median(revenues).quantize(six_places, ROUND_HALF_UP)
+        assert row.average_revenue == (sum(revenues) / len(revenues)).quantize(six_places, ROUND_HALF_UP)
 
 
 def test_wide_tables_join_orders_products_sellers_buyers(spark: SparkSession) -> None:
