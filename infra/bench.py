@@ -43,13 +43,16 @@ def jvm_peak_rss_mb() -> float | None:
     return None
 
 
-def summarise(results: list[TableResult], seconds: float) -> dict[str, Any]:
+def summarise(results: list[TableResult], run_started_at: float, seconds: float) -> dict[str, Any]:
+    """Per layer its wall time and when it started and ended (seconds into the run: the gaps are the flow's own
+    steps — service checks, reconciliation after gold, publish at the end — and Prefect's overhead)."""
     layers: dict[str, dict[str, Any]] = {}
     for layer in ("bronze", "silver", "gold", "interface"):
         mine = [r for r in results if r.table.startswith(f"{layer}.")]
         if mine:
-            start = min(r.started_at for r in mine)
-            layers[layer] = {"wall_seconds": round(max(r.started_at + r.seconds for r in mine) - start, 2)}
+            start, end = min(r.started_at for r in mine), max(r.started_at + r.seconds for r in mine)
+            layers[layer] = {"wall_seconds": round(end - start, 2), "from_second": round(start - run_started_at, 2),
+                             "to_second": round(end - run_started_at, 2)}
     return {
         "wall_seconds": round(seconds, 2),
         "layers": layers,
@@ -64,10 +67,11 @@ def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     from flows.daily import rainforest_daily
 
     progress(f"{label}: daily run for {run_date}{' (full refresh)' if full_refresh else ''} …")
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     results = rainforest_daily(run_date=run_date, full_refresh=full_refresh)
-    summary = summarise(results, time.monotonic() - started)
-    progress(f"{label}: {summary['wall_seconds']}s, layers {summary['layers']}")
+    summary = summarise(results, started_at, time.monotonic() - started)
+    progress(f"{label}: {summary['wall_seconds']}s, layers "
+             + ", ".join(f"{name} {layer['wall_seconds']}s" for name, layer in summary["layers"].items()))
     return summary
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
+from datetime import date, timedelta
+from functools import lru_cache, reduce
+from operator import or_
 from urllib.parse import unquote, urlparse
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType
 
 from infra.health import upstream_row
 from infra.settings import settings
@@ -139,8 +141,14 @@ def date_partition_column(spec: TableSpec) -> str | None:
 
 
 def on_dates(frame: DataFrame, column: str, dates: list[date]) -> DataFrame:
-    """Rows on those dates, plus rows without a date: those are always wrong and must reach the checks."""
-    return frame.where(F.to_date(column).isin(dates) | F.col(column).isNull())
+    """Rows on those dates, plus rows without a date: those are always wrong and must reach the checks.
+    A timestamp column is filtered on day ranges, which Iceberg prunes partitions by (`to_date(ts)` it cannot)."""
+    if isinstance(frame.schema[column].dataType, DateType):
+        on_those_dates = F.col(column).isin(dates)
+    else:
+        on_those_dates = reduce(or_, [(F.col(column) >= F.lit(day)) & (F.col(column) < F.lit(day + timedelta(days=1)))
+                                      for day in dates], F.lit(False))
+    return frame.where(on_those_dates | F.col(column).isNull())
 
 
 def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) -> list[str]:

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from infra.errors import ReconciliationError
 from infra.health import upstream_row
-from tables.engine import extracts_incrementally, on_branch, source_filter, touched_dates
+from tables.engine import extracts_incrementally, on_branch, on_dates, source_filter, touched_dates
 from tables.registry import table
 from tables.spec import RunContext
 
@@ -29,8 +29,8 @@ def upstream_totals(spark: SparkSession, ctx: RunContext) -> Totals:
 def lake_totals(spark: SparkSession, ctx: RunContext) -> tuple[Totals, Totals]:
     extracted = (spark.table(on_branch("bronze.orders", ctx.branch))
                  .where(F.col("_run_date") == F.lit(ctx.run_date)).select("order_id", "total_price"))
-    silver = spark.table(on_branch("silver.fact_orders", ctx.branch)).join(
-        extracted.select("order_id"), "order_id", "left_semi")
+    silver = on_dates(spark.table(on_branch("silver.fact_orders", ctx.branch)), "order_ts",
+                      touched_dates(spark, ctx)).join(extracted.select("order_id"), "order_id", "left_semi")
     totals = []
     for frame in (extracted, silver):
         row = frame.agg(F.count("*").alias("n"), F.coalesce(F.sum("total_price"), F.lit(0)).alias("s")).first()
