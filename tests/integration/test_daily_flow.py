@@ -12,7 +12,7 @@ from tables.registry import all_tables
 from tables.lake import catalog
 from tables.reports import report_rows
 
-from .conftest import START, main_snapshots, pg_rows, table_contents
+from .conftest import START, main_snapshots, pg_execute, pg_rows, table_contents
 
 pytestmark = pytest.mark.integration
 FIRST_RUN = date(2026, 11, 2)
@@ -83,3 +83,20 @@ def test_running_a_date_three_times_gives_identical_tables(runs: dict[date, list
         keys = catalog().load_table(table).scan(selected_fields=(key,)).to_arrow().column(key).to_pylist()
         assert len(keys) == len(set(keys)), table
     assert len(report_rows("orders", START, NEXT_RUN)) == 3
+
+
+def test_tables_whose_inputs_did_not_change_keep_main_until_an_upstream_change_reaches_them(
+        runs: dict[date, list]) -> None:
+    first, second = ({r.table: r for r in runs[day]} for day in (FIRST_RUN, NEXT_RUN))
+    assert second["silver.dim_category"].phases.keys() == {"unchanged"}  # no category changed on day 3
+    assert second["silver.dim_category"].snapshot_id == first["silver.dim_category"].snapshot_id
+    assert "unchanged" not in second["silver.fact_orders"].phases
+
+    renamed_at = f"{NEXT_RUN} 12:00:00"
+    pg_execute(f"UPDATE rainforest.category SET name = 'Renamed', last_updated_ts = '{renamed_at}' "
+               "WHERE category_id = (SELECT min(category_id) FROM rainforest.category)")
+    rerun = {r.table: r for r in rainforest_daily(run_date=NEXT_RUN)}
+    assert "unchanged" not in rerun["silver.dim_category"].phases
+    recomputed = report_rows("categories", NEXT_RUN, NEXT_RUN)  # type-1: the dates a run recomputes
+    assert "Renamed" in {row["category_name"] for row in recomputed}
+    assert recomputed == [row for row in expected("categories", NEXT_RUN) if row["order_date"] == NEXT_RUN]
