@@ -85,8 +85,9 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
     from tables.spec import RunContext
 
     spark, ctx = get_spark(), RunContext(run_date, full_refresh=True)
-    needed = {name for identifier in identifiers for name in (identifier, *registry.table(identifier).upstream)}
-    for name in needed | {engine.TOUCHED_DATES_FROM[0]}:
+    branched = {name for identifier in identifiers for name in (identifier, *registry.table(identifier).upstream)}
+    branched.add(engine.TOUCHED_DATES_FROM[0])
+    for name in branched:
         engine.reset_branch(spark, name, ctx.branch)
     timings = {}
     for identifier in identifiers:
@@ -94,9 +95,8 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
         result = engine.run_table(spark, registry.table(identifier), ctx)
         timings[identifier] = {"seconds": round(result.seconds, 2), "phases": result.phases}
         progress(f"isolated: {identifier} {result.seconds:.2f}s {result.phases}")
-    for name in needed | {engine.TOUCHED_DATES_FROM[0]}:
-        for branch in publish.run_branches(name):
-            spark.sql(f"ALTER TABLE {engine.qualified(name)} DROP BRANCH IF EXISTS {branch}")
+    for name in branched:
+        publish.drop_run_branches(spark, name)
     return timings
 
 

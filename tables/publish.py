@@ -18,8 +18,9 @@ PUBLISH_LOG_SCHEMA = ("run_date date, branch string, published_at timestamp, tab
                       "snapshot_id bigint, total_rows bigint, checks_passed int, checks_failed int, checks string")
 
 
-def run_branches(table: str) -> list[str]:
-    return [name for name in lake.branch_heads(table) if name.startswith("run_")]
+def drop_run_branches(spark: SparkSession, table: str) -> None:
+    for branch in (name for name in lake.branch_heads(table) if name.startswith("run_")):
+        spark.sql(f"ALTER TABLE {qualified(table)} DROP BRANCH IF EXISTS {branch}")
 
 
 def publish(spark: SparkSession, results: list[TableResult], ctx: RunContext) -> None:
@@ -27,8 +28,7 @@ def publish(spark: SparkSession, results: list[TableResult], ctx: RunContext) ->
     successful run cleans branches that failed runs kept for inspection."""
     for result in results:
         spark.sql(f"CALL {CATALOG}.system.fast_forward('{result.table}', 'main', '{ctx.branch}')")
-        for branch in run_branches(result.table):
-            spark.sql(f"ALTER TABLE {qualified(result.table)} DROP BRANCH IF EXISTS {branch}")
+        drop_run_branches(spark, result.table)
         log(f"published {result.table} (snapshot {result.snapshot_id})")
     record(spark, results, ctx)
 
