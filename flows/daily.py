@@ -1,5 +1,8 @@
 """`rainforest-daily(run_date)`: one subflow per layer, one task per table, reconciliation, one publish step;
-`rainforest-backfill(start, end)`: the days in order, stopping at the first failure."""
+`rainforest-backfill(start, end)`: the days in order, stopping at the first failure.
+
+Every run holds the writer lock, first completes a publish a killed run left half done, then catches up the
+dates after the last published one, in order, so it never publishes over a hole."""
 
 from __future__ import annotations
 
@@ -8,19 +11,34 @@ from datetime import date, datetime, timedelta, timezone
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
 from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
+from prefect.states import State
 
-from infra.errors import RunFailedError
+from infra.errors import RainforestError, RunFailedError, transient_service
 from infra.health import check_services
 from tables import engine, publish, quality, reconcile
 from tables.registry import layer_tables, table
 from tables.spark import get_spark
 from tables.spec import LAYERS, RunContext
+from tables.writer_lock import writer_lock
+
+IO_RETRIES = 2
+IO_RETRY_DELAYS = [5, 20]
 
 
-@task(cache_policy=NO_CACHE)
+def retry_when_transient(_task: object, _run: TaskRun, state: State) -> bool:
+    """Retry a fault of a service that may come back (a restart, a dropped connection); never a failed check."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, BaseException) and transient_service(error) is not None
+
+
+@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_when_transient)
 def build_table(identifier: str, ctx: RunContext) -> engine.TableResult:
     result = engine.run_table(get_spark(), table(identifier), ctx)
+    publish.pause_point(f"written:{identifier}")
     get_run_logger().info("%s: %d rows on %s, checks passed, %.1fs", identifier, result.total_rows, ctx.branch,
                           result.seconds)
     return result
@@ -37,53 +55,99 @@ def layer_flow(layer: str, ctx: RunContext) -> list[engine.TableResult]:
     return [future.result() for future in futures.values()]
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_when_transient)
 def reconcile_orders(ctx: RunContext) -> None:
     get_run_logger().info(reconcile.reconcile(get_spark(), ctx))
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_when_transient)
 def publish_run(results: list[engine.TableResult], ctx: RunContext) -> None:
-    publish.publish(get_spark(), results, ctx)
+    publish.publish(results, ctx)
 
 
-def yesterday() -> date:
-    return datetime.now(timezone.utc).date() - timedelta(days=1)
+@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_when_transient)
+def resume_interrupted_publish() -> None:
+    release = publish.resume_interrupted()
+    if release is not None:
+        get_run_logger().warning("completed the publish of %s that a killed run left half done",
+                                 release.run_date)
 
 
-@flow(name="rainforest-daily")
-def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -> list[engine.TableResult]:
-    """Build every table on the run's branch, audit, reconcile; publish only if all of it passed."""
-    ctx = RunContext(run_date or yesterday(), full_refresh)
-    check_services()
-    engine.ensure_namespaces(get_spark())
+def run_day(run_date: date, full_refresh: bool) -> list[engine.TableResult]:
+    """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed."""
+    rows = publish.log_rows()
+    incremental = not full_refresh and any(day < run_date for day in publish.published_dates(rows))
+    ctx = RunContext(run_date, full_refresh, incremental)
+    get_run_logger().info("run %s on branch %s (%s)", run_date, ctx.branch,
+                          "incremental" if incremental else "full load up to that date")
     results: list[engine.TableResult] = []
     try:
         for layer in LAYERS:
             results += layer_flow.with_options(name=f"rainforest-{layer}",
-                                               flow_run_name=f"{layer}-{ctx.run_date}")(layer, ctx)
+                                               flow_run_name=f"{layer}-{run_date}")(layer, ctx)
             if layer == "gold":
                 reconcile_orders(ctx)
         publish_run(results, ctx)
+    except Exception as error:
+        service = transient_service(error)
+        if service is None:
+            raise
+        raise RunFailedError(f"the run for {run_date} failed: {service} did not answer after {IO_RETRIES} retries "
+                             f"({str(error).splitlines()[0][:300]}); main is unchanged, start the service "
+                             "(`rainforest stack up`) and run the date again") from error
     finally:
         create_markdown_artifact(quality.markdown_summary(ctx.reports_label),
-                                 key=f"soda-{ctx.branch.replace('_', '-')}",
-                                 description=f"Soda checks of the run for {ctx.run_date}")
+                                 key=f"soda-run-{run_date:%Y%m%d}",
+                                 description=f"Soda checks of the run for {run_date}")
     return results
+
+
+def scheduled_run_date() -> date:
+    """The day before the flow run's scheduled start (UTC): a late or queued run neither skips nor repeats a
+    day. Outside a flow run (a plain call), the day before now."""
+    scheduled = flow_run.scheduled_start_time
+    start = scheduled if scheduled is not None else datetime.now(timezone.utc)
+    return start.astimezone(timezone.utc).date() - timedelta(days=1)
+
+
+def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[engine.TableResult]]:
+    """Under the writer lock: complete an interrupted publish, catch up unpublished dates before the first
+    asked one, then run the dates in order (a failed day stops the rest)."""
+    check_services()
+    with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
+        engine.ensure_namespaces(get_spark())
+        resume_interrupted_publish()
+        behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
+        if behind:
+            get_run_logger().warning("%d earlier date(s) not published yet (%s to %s): running them first",
+                                     len(behind), behind[0], behind[-1])
+        done: dict[date, list[engine.TableResult]] = {}
+        for day in [*behind, *dates]:
+            try:
+                done[day] = run_day(day, full_refresh and day in dates)
+            except RainforestError as error:
+                if day == dates[0] and not behind:
+                    raise
+                raise RunFailedError(f"stopped at {day} (published: {', '.join(map(str, done)) or 'none'}); "
+                                     f"fix it and run `rainforest backfill --start {day} --end {dates[-1]}`:\n"
+                                     f"{error}") from error
+        return done
+
+
+@flow(name="rainforest-daily")
+def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -> list[engine.TableResult]:
+    """The daily run for `run_date` (default: the day before the scheduled start)."""
+    day = run_date or scheduled_run_date()
+    return run_dates([day], full_refresh)[day]
 
 
 @flow(name="rainforest-backfill")
 def rainforest_backfill(start: date, end: date) -> list[date]:
     """Run the daily flow for every day from start to end, in order; a failed day stops the backfill."""
     if end < start:
-        raise ValueError(f"end {end} is before start {start}")
-    done: list[date] = []
-    day = start
-    while day <= end:
-        try:
-            rainforest_daily(run_date=day)
-        except Exception as error:
-            raise RunFailedError(f"backfill stopped at {day} (done: {len(done)} days): {error}") from error
-        done.append(day)
-        day += timedelta(days=1)
-    return done
+        raise RainforestError(f"end {end} is before start {start}")
+    return [day for day in run_dates([start + timedelta(days=n) for n in range((end - start).days + 1)])
+            if start <= day <= end]

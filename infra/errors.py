@@ -45,3 +45,33 @@ class RunFailedError(RainforestError):
 
 class ReconciliationError(RainforestError):
     """Order counts or revenue disagree between Postgres and the lake; nothing was published."""
+
+
+class WriterBusyError(RainforestError):
+    """Another run holds the writer lock: only one run writes the lake at a time."""
+
+
+TRANSIENT_SERVICES = (
+    ("PostgreSQL (upstream database)", ("PSQLException", "org.postgresql", "psycopg2.OperationalError",
+                                        "terminating connection", "the database system is")),
+    ("Iceberg REST catalog (SeaweedFS)", ("RESTException", "ServiceFailureException", "ServiceUnavailable",
+                                          "NoHttpResponseException", "8181")),
+    ("S3 store (SeaweedFS)", ("SdkClientException", "S3Exception", "Unable to execute HTTP request", "8333")),
+)
+TRANSIENT_MARKERS = ("Connection refused", "connection refused", "Connection reset", "connect timed out",
+                     "Read timed out", "SocketTimeoutException", "Broken pipe", "EOFException",
+                     "connection has been closed", "ConnectionError", "terminating connection",
+                     "the database system is", "503", "NoHttpResponseException")
+
+
+def transient_service(error: BaseException) -> str | None:
+    """The service a fault that is worth retrying came from (a restart, a dropped connection), else None."""
+    text = f"{type(error).__name__}: {error}"
+    if isinstance(error, RainforestError) and not isinstance(error, ServiceUnavailableError):
+        return None
+    if isinstance(error, ServiceUnavailableError):
+        return error.service
+    if not any(marker in text for marker in TRANSIENT_MARKERS):
+        return None
+    return next((service for service, markers in TRANSIENT_SERVICES if any(m in text for m in markers)),
+                "a service of the stack")

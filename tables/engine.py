@@ -1,7 +1,8 @@
-"""The one generic runner: extract → transform → write (on the run branch) → audit (Soda) → publish.
+"""The one generic runner: extract → transform → write (on the run branch) → audit (Soda).
 
-Write–audit–publish: every table of a run is written on an Iceberg branch named after the run; downstream
-tables read their inputs from that branch; main is only fast-forwarded by `publish` once every table passed.
+Write–audit–publish: every table of a run is written on an Iceberg branch unique to the run attempt;
+downstream tables read their inputs from that branch; main only moves in `tables.publish` once every table
+passed.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from tables.spec import LAYERS, Input, RunContext, Scope, Source, TableSpec, Wri
 
 JDBC_ROWS_PER_PARTITION = 500_000
 JDBC_MAX_PARTITIONS = 8
-TOUCHED_DATES_FROM = ("bronze.orders", "order_ts")
 META_NAMESPACE = "meta"  # pipeline bookkeeping (the publish log), outside the modelled layers
+Dates = list[date] | None  # the order dates a table recomputes; None: every date (a restatement)
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,15 @@ def jdbc_options() -> tuple[str, dict[str, str]]:
                  "driver": "org.postgresql.Driver", "fetchsize": "20000"}
 
 
-def source_filter(source: Source, ctx: RunContext, incremental: bool) -> str:
-    """Incremental: rows changed in [d, d+1). Full: rows created before d+1, in their current version (a
-    filter on the change time would drop rows updated after d)."""
-    if incremental and source.changed_column:
-        return (f"{source.changed_column} >= '{ctx.run_date.isoformat()}' "
-                f"AND {source.changed_column} < '{ctx.next_day.isoformat()}'")
-    if source.created_column:
-        return f"{source.created_column} < '{ctx.next_day.isoformat()}'"
-    return "TRUE"
+def source_filter(source: Source, ctx: RunContext) -> str:
+    """Incremental: rows created or updated in [d, d+1). Full load: rows created before d+1, in their current
+    version (a filter on the change time would drop rows updated after d). Reference tables: every row."""
+    if not source.window_columns:
+        return "TRUE"
+    if ctx.incremental:
+        low, high = ctx.run_date.isoformat(), ctx.next_day.isoformat()
+        return " OR ".join(f"({column} >= '{low}' AND {column} < '{high}')" for column in source.window_columns)
+    return f"{source.created_column} < '{ctx.next_day.isoformat()}'"
 
 
 def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
@@ -95,9 +96,9 @@ def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
     return int(low or 0), int(high or 0), int(count)
 
 
-def extract(spark: SparkSession, source: Source, ctx: RunContext, incremental: bool) -> DataFrame:
+def extract(spark: SparkSession, source: Source, ctx: RunContext) -> DataFrame:
     url, properties = jdbc_options()
-    where = source_filter(source, ctx, incremental)
+    where = source_filter(source, ctx)
     query = f"(SELECT * FROM rainforest.{source.table} WHERE {where}) AS src"
     if source.split_column is None:
         return spark.read.jdbc(url, query, properties=properties)
@@ -140,15 +141,21 @@ def date_partition_column(spec: TableSpec) -> str | None:
     return None
 
 
-def on_dates(frame: DataFrame, column: str, dates: list[date]) -> DataFrame:
-    """Rows on those dates, plus rows without a date: those are always wrong and must reach the checks.
-    A timestamp column is filtered on day ranges, which Iceberg prunes partitions by (`to_date(ts)` it cannot)."""
+def on_dates_condition(frame: DataFrame, column: str, dates: list[date]) -> Column:
+    """Rows on those dates. A timestamp column is compared with day ranges, which Iceberg prunes partitions
+    by (`to_date(ts)` it cannot)."""
     if isinstance(frame.schema[column].dataType, DateType):
-        on_those_dates = F.col(column).isin(dates)
-    else:
-        on_those_dates = reduce(or_, [(F.col(column) >= F.lit(day)) & (F.col(column) < F.lit(day + timedelta(days=1)))
-                                      for day in dates], F.lit(False))
-    return frame.where(on_those_dates | F.col(column).isNull())
+        return F.col(column).isin(dates)
+    return reduce(or_, [(F.col(column) >= F.lit(day)) & (F.col(column) < F.lit(day + timedelta(days=1)))
+                        for day in dates], F.lit(False))
+
+
+def on_dates(frame: DataFrame, column: str, dates: Dates) -> DataFrame:
+    """Rows on those dates (every row when `dates` is None), plus rows without a date: those are always
+    wrong and must reach the checks."""
+    if dates is None:
+        return frame
+    return frame.where(on_dates_condition(frame, column, dates) | F.col(column).isNull())
 
 
 def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) -> list[str]:
@@ -158,12 +165,6 @@ def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) 
     if columns and columns[0] in sources:
         return [*columns[1:], columns[0]]
     return columns
-
-
-def extracts_incrementally(spark: SparkSession, table: str, ctx: RunContext) -> bool:
-    """Only the run date's changes, unless a full refresh is asked for or main holds no rows yet (a new
-    table, or only failed runs so far): then everything up to the run date."""
-    return not ctx.full_refresh and table_exists(spark, table) and branch_head(table, "main").total_records > 0
 
 
 def changed_this_run(table: str, ctx: RunContext) -> bool:
@@ -177,8 +178,9 @@ def changed_this_run(table: str, ctx: RunContext) -> bool:
 def unchanged_inputs(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> bool:
     """A derived table whose inputs (and the tables its checks refer to) got no new data this run would be
     rebuilt into what main already holds, and that passed its checks when it was written: it is kept as is.
-    Not on a full refresh, and not while main is empty (its first runs may have failed)."""
-    return (spec.source is None and not ctx.full_refresh and extracts_incrementally(spark, spec.identifier, ctx)
+    Not on a full load, and not while main is empty (its first runs may have failed)."""
+    return (spec.source is None and ctx.incremental and table_exists(spark, spec.identifier)
+            and lake.branch_heads(spec.identifier)["main"].total_records > 0
             and not any(changed_this_run(name, ctx) for name in spec.upstream))
 
 
@@ -201,11 +203,6 @@ def ensure_table(spark: SparkSession, spec: TableSpec, example: DataFrame) -> No
     log(f"created {spec.identifier}")
 
 
-def reset_branch(spark: SparkSession, table: str, branch: str) -> None:
-    """Start the run's branch from main, so a rerun of a failed run begins from what is published."""
-    spark.sql(f"ALTER TABLE {qualified(table)} CREATE OR REPLACE BRANCH {branch}")
-
-
 def branch_head(table: str, branch: str) -> lake.BranchHead:
     head = lake.branch_heads(table).get(branch)
     if head is None:
@@ -213,20 +210,35 @@ def branch_head(table: str, branch: str) -> lake.BranchHead:
     return head
 
 
-# --- read inputs --------------------------------------------------------------------------------------------
+# --- dates and inputs ---------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=32)
 def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
-    """Order dates of the orders this run extracted (late rows add older dates). Computed once per run attempt
-    (`ctx` carries its start time); first called after bronze is written."""
-    table, column = TOUCHED_DATES_FROM
-    rows = (spark.table(on_branch(table, ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
-            .select(F.to_date(column).alias("d")).distinct().collect())
-    return sorted(row.d for row in rows)
+    """Order dates whose figures this run may change: those of the orders it extracted, and those of the orders
+    of items it extracted (an item created after midnight restates its order's date). Computed once per run
+    attempt (`ctx` carries its start), after silver.fact_orders is written on the branch."""
+    orders = spark.table(on_branch("bronze.orders", ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
+    items = spark.table(on_branch("bronze.orderitem", ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
+    order_dates = {row.d for row in orders.select(F.to_date("order_ts").alias("d")).distinct().collect()}
+    other_orders = items.select("order_id").distinct().join(orders.select("order_id"), "order_id", "left_anti")
+    low, high = other_orders.agg(F.min("order_id"), F.max("order_id")).first()
+    if low is not None:  # the id range lets Iceberg skip files by their column bounds
+        facts = spark.table(on_branch("silver.fact_orders", ctx.branch)).where(F.col("order_id").between(low, high))
+        order_dates |= {row.order_date for row in facts.join(other_orders, "order_id", "left_semi")
+                        .select("order_date").distinct().collect()}
+    return sorted(order_dates)
 
 
-def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: RunContext) -> DataFrame:
+def recomputed_dates(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> Dates:
+    """The dates a date-scoped table recomputes: the touched dates, or every date when a table it is
+    `restated_by` (category names, the product–category bridge) changed in this run."""
+    if not ctx.incremental or any(changed_this_run(name, ctx) for name in spec.restated_by):
+        return None
+    return touched_dates(spark, ctx)
+
+
+def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: RunContext, dates: Dates) -> DataFrame:
     frame = spark.table(on_branch(item.table, ctx.branch))
     if item.scope is Scope.CHANGED:
         return frame.where(F.col("_run_date") == F.lit(ctx.run_date))
@@ -235,33 +247,60 @@ def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: Run
         return (frame.withColumn("_version", F.row_number().over(newest_first))
                 .where(F.col("_version") == 1).drop("_version"))
     if item.scope is Scope.TOUCHED_DATES:
-        return frame.where(F.col(item.date_column).isin(touched_dates(spark, ctx)))
+        assert item.date_column is not None
+        return frame if dates is None else frame.where(F.col(item.date_column).isin(dates))
     return frame
+
+
+def written_dates(output: DataFrame, column: str) -> list[date]:
+    """The dates a merge writes to (one small job): the partitions its checks look at."""
+    return sorted(row.d for row in output.select(F.to_date(column).alias("d")).distinct().collect()
+                  if row.d is not None)
 
 
 # --- write ------------------------------------------------------------------------------------------------
 
 
-def with_ingestion_columns(frame: DataFrame, ctx: RunContext) -> DataFrame:
-    return frame.withColumn("_run_date", F.lit(ctx.run_date)).withColumn("_ingested_at", F.current_timestamp())
+def merge_statement(spec: TableSpec, target: str, view: str, columns: list[str]) -> str:
+    """Upsert by key. Facts never move between dates: matching on the partition column too lets Iceberg prune
+    the target to the partitions present in the source. Only rows that differ are updated."""
+    partition = date_partition_column(spec) if spec.write_mode is WriteMode.MERGE else None
+    on = " AND ".join(f"t.{c} = s.{c}" for c in (*spec.keys, *([partition] if partition else [])))
+    changed = " OR ".join(f"NOT (t.{c} <=> s.{c})" for c in columns if c not in spec.keys) or "FALSE"
+    return (f"MERGE INTO {target} t USING {view} s ON {on} "
+            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
 
 
-def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str) -> None:
+def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -> None:
+    """Make the table equal `output`, touching only what differs: a copy-on-write MERGE or DELETE rewrites
+    every file it matches, so rows that did not change are left out, and an unchanged table commits nothing
+    (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted."""
+    current = spark.table(target).select(*output.columns)
+    changed = output.subtract(current)
+    if changed.limit(1).count():
+        changed.createOrReplaceTempView(f"_changed_{spec.name}")
+        spark.sql(merge_statement(spec, target, f"_changed_{spec.name}", output.columns))
+    if current.select(*spec.keys).subtract(output.select(*spec.keys)).limit(1).count():
+        output.createOrReplaceTempView(f"_new_{spec.name}")
+        match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
+        spark.sql(f"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM _new_{spec.name} s WHERE {match})")
+
+
+def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str, dates: Dates) -> None:
     target = on_branch(spec.identifier, branch)
     if spec.write_mode is WriteMode.MERGE:
         view = f"_src_{spec.layer}_{spec.name}"
         output.createOrReplaceTempView(view)
-        # Facts never move between dates: matching on the partition column too lets Iceberg prune the target
-        # to the partitions present in the source, so a merge does not scan the whole history.
-        partition = date_partition_column(spec)
-        on = " AND ".join(f"t.{c} = s.{c}" for c in (*spec.keys, *([partition] if partition else [])))
-        # Only rows that differ are updated: copy-on-write then rewrites just the files holding changes, and
-        # a type-1 dimension re-derived whole from its latest versions costs little when little changed.
-        changed = " OR ".join(f"NOT (t.{c} <=> s.{c})" for c in output.columns if c not in spec.keys) or "FALSE"
-        spark.sql(f"MERGE INTO {target} t USING {view} s ON {on} "
-                  f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
-    elif spec.write_mode is WriteMode.OVERWRITE_PARTITIONS:
-        output.writeTo(target).overwritePartitions()
+        spark.sql(merge_statement(spec, target, view, output.columns))
+    elif spec.write_mode is WriteMode.SYNC:
+        sync(spark, spec, output, target)
+    elif spec.write_mode is WriteMode.OVERWRITE_DATES:
+        if dates == []:
+            return  # no date to recompute (a quiet day): nothing is replaced
+        column = date_partition_column(spec)
+        assert column is not None
+        condition = F.lit(True) if dates is None else on_dates_condition(output, column, dates)
+        output.writeTo(target).overwrite(condition)
     else:
         output.writeTo(target).overwrite(F.lit(True))
 
@@ -269,54 +308,69 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str) 
 # --- the runner ---------------------------------------------------------------------------------------------
 
 
+def with_ingestion_columns(frame: DataFrame, ctx: RunContext) -> DataFrame:
+    return frame.withColumn("_run_date", F.lit(ctx.run_date)).withColumn("_ingested_at", F.current_timestamp())
+
+
+def is_date_scoped(spec: TableSpec) -> bool:
+    return any(item.scope is Scope.TOUCHED_DATES for item in spec.inputs.values())
+
+
 def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
     """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
     started, started_at, watch = time.monotonic(), time.time(), Stopwatch()
     if unchanged_inputs(spark, spec, ctx):
-        reset_branch(spark, spec.identifier, ctx.branch)
+        lake.create_branch(spec.identifier, ctx.branch)
         head = branch_head(spec.identifier, ctx.branch)
         watch.lap("unchanged")
         log(f"{spec.identifier}: inputs unchanged this run, main kept ({head.total_records} rows)")
         return TableResult(spec.identifier, head.snapshot_id, head.total_records, time.monotonic() - started, [],
                            started_at, 0, watch.phases)
+    dates: Dates = None
     if spec.source is not None:
-        incremental = extracts_incrementally(spark, spec.identifier, ctx)
-        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx, incremental)), ctx)
+        dates = [ctx.run_date]
+        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx)), ctx)
     else:
-        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx)
+        if is_date_scoped(spec):
+            dates = recomputed_dates(spark, spec, ctx)
+        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx, dates)
                   for param, item in spec.inputs.items()}
         output = spec.transform(**frames)
     watch.lap("plan")
     ensure_table(spark, spec, output)
-    reset_branch(spark, spec.identifier, ctx.branch)
-    base = branch_head(spec.identifier, ctx.branch)
+    lake.create_branch(spec.identifier, ctx.branch)
     watch.lap("branch")
-    write(spark, spec, output, ctx.branch)
+    column = date_partition_column(spec)
+    if spec.write_mode is WriteMode.MERGE and column is not None:
+        dates = written_dates(output, column)
+    write(spark, spec, output, ctx.branch, dates)
     watch.lap("write")
-    outcome = audit(spark, spec, ctx)
+    outcome = audit(spark, spec, ctx, dates)
     watch.lap("audit")
     head = branch_head(spec.identifier, ctx.branch)
-    added = 0 if head.snapshot_id == base.snapshot_id else head.added_records  # an empty write commits nothing
     watch.lap("branch")
     seconds = time.monotonic() - started
     log(f"{spec.identifier}: written on {ctx.branch} and checked in {seconds:.1f}s ({head.total_records} rows)")
     return TableResult(spec.identifier, head.snapshot_id, head.total_records, seconds,
-                       outcome.checks if outcome else [], started_at, added, watch.phases)
+                       outcome.checks if outcome else [], started_at, head.added_records, watch.phases)
 
 
-def audited_rows(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> DataFrame:
-    """What the checks see: a date-partitioned table's partitions on the dates this run touched (so the cost
-    of a scan does not grow with history; earlier dates passed their own runs), else the whole table."""
+def rows_on(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> DataFrame:
+    """A table as the run branch holds it, on those dates when it is date-partitioned (so the cost of a scan
+    does not grow with history; earlier dates passed their own runs)."""
     frame = spark.table(on_branch(spec.identifier, ctx.branch))
     column = date_partition_column(spec)
-    return on_dates(frame, column, touched_dates(spark, ctx)) if column else frame
+    return on_dates(frame, column, dates) if column else frame
 
 
-def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> quality.ScanOutcome | None:
+def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome | None:
+    """The table's checks on the dates the run wrote (the whole table when it has no date partition);
+    tables its checks refer to are read on the same dates."""
     if not quality.checks_file(spec.layer, spec.name).exists():
         return None
-    data = audited_rows(spark, spec, ctx)
-    references = {name.split(".")[1]: audited_rows(spark, registry.table(name), ctx) for name in spec.check_references}
-    outcome = quality.scan(spark, spec.layer, spec.name, data, ctx.reports_label, references)
+    references = {name.split(".")[1]: rows_on(spark, registry.table(name), ctx, dates)
+                  for name in spec.check_references}
+    outcome = quality.scan(spark, spec.layer, spec.name, rows_on(spark, spec, ctx, dates), ctx.reports_label,
+                           references)
     quality.gate(outcome, ctx.branch)
     return outcome

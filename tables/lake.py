@@ -21,7 +21,7 @@ class BranchHead:
     snapshot_id: int
     total_records: int
     added_records: int
-    changes_data: bool  # the snapshot added or removed data or delete files (a no-op merge commits none)
+    changes_data: bool  # its snapshots added or removed data or delete files (a no-op merge commits none)
 
 
 def catalog() -> Catalog:
@@ -42,17 +42,24 @@ def thread_catalog() -> Catalog:
 
 
 def branch_heads(identifier: str) -> dict[str, BranchHead]:
-    """Every branch of a table with its head snapshot's id and record counts."""
+    """Every branch of a table with its head snapshot's id and record counts. A run branch's added records and
+    data changes add up its snapshots since main (a run may commit several times, e.g. a merge then a delete)."""
     table = thread_catalog().load_table(identifier)
+    refs = table.refs()
+    main = refs["main"].snapshot_id if "main" in refs else None
     heads = {}
-    for name, ref in table.refs().items():
+    for name, ref in refs.items():
         snapshot = table.snapshot_by_id(ref.snapshot_id)
         if ref.snapshot_ref_type is not SnapshotRefType.BRANCH or snapshot is None or snapshot.summary is None:
             continue
-        summary = snapshot.summary
-        heads[name] = BranchHead(ref.snapshot_id, int(summary.get("total-records") or 0),
-                                 int(summary.get("added-records") or 0),
-                                 any(int(summary.get(key) or 0) for key in DATA_CHANGES))
+        total = int(snapshot.summary.get("total-records") or 0)
+        added, changes, current = 0, False, snapshot
+        while current is not None and current.summary is not None and (name == "main" or current.snapshot_id != main):
+            added += int(current.summary.get("added-records") or 0)
+            changes = changes or any(int(current.summary.get(key) or 0) for key in DATA_CHANGES)
+            parent = current.parent_snapshot_id
+            current = None if name == "main" or parent is None else table.snapshot_by_id(parent)
+        heads[name] = BranchHead(ref.snapshot_id, total, added, changes)
     return heads
 
 
@@ -62,3 +69,29 @@ def purge_all_tables() -> None:
     for namespace in lake.list_namespaces():
         for identifier in lake.list_tables(namespace):
             lake.purge_table(identifier)
+
+
+def create_branch(identifier: str, branch: str) -> None:
+    """Start a run's branch at main (so a table's inputs and outputs of a run are read from one place)."""
+    table = thread_catalog().load_table(identifier)
+    if branch in table.refs():  # a retried task starts over from main
+        table.manage_snapshots().remove_branch(branch).commit()
+    table.manage_snapshots().create_branch(table.refs()["main"].snapshot_id, branch).commit()
+
+
+def move_main(identifier: str, snapshot_id: int) -> bool:
+    """Point main at a snapshot (a fast-forward to what the run branch audited); False if it already was."""
+    table = thread_catalog().load_table(identifier)
+    if table.refs()["main"].snapshot_id == snapshot_id:
+        return False
+    table.manage_snapshots().set_current_snapshot(snapshot_id=snapshot_id).commit()
+    return True
+
+
+def drop_branches(identifier: str, branches: list[str]) -> None:
+    table = thread_catalog().load_table(identifier)
+    present = [name for name in branches if name in table.refs()]
+    if present:
+        with table.manage_snapshots() as refs:
+            for name in present:
+                refs.remove_branch(name)

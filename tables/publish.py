@@ -1,65 +1,181 @@
-"""The publish step: fast-forward main to the run branch for every table, record it, clean old branches."""
+"""Publishing a run as one step readers see whole, and the publish log that pins what they read.
+
+Iceberg commits one table at a time (SeaweedFS's REST catalog answers the multi-table `transactions/commit`
+endpoint, but no other catalog we target has to, and a half-applied publish must be recoverable anyway). So a
+publish is: (1) append the *intent* — every table with the snapshot it audited — to `meta.publish_log` (one
+atomic commit); (2) move each table's main to its snapshot; (3) append a *complete* row; (4) drop run branches.
+Readers resolve tables through the last complete publish, so a kill between (1) and (3) shows them the previous
+publish, whole; the next run completes the interrupted one before anything else (every table in it passed its
+audit), so nothing it extracted is lost.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+import os
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+from pyiceberg.exceptions import NoSuchTableError
 from pyspark.sql import DataFrame, SparkSession
 
+from infra.errors import RainforestError
+from infra.settings import settings
 from tables import lake, quality
-from tables.engine import (CATALOG, META_NAMESPACE, TableResult, date_partition_column, log, on_dates, qualified,
-                           table_exists)
-from tables.registry import all_tables
+from tables.engine import META_NAMESPACE, TableResult, date_partition_column, log, on_dates, qualified
+from tables.registry import all_tables, table
 from tables.spec import RunContext, TableSpec, utc_stamp
 
 PUBLISH_LOG = f"{META_NAMESPACE}.publish_log"
-PUBLISH_LOG_SCHEMA = ("run_date date, branch string, published_at timestamp, table_name string, "
-                      "snapshot_id bigint, total_rows bigint, checks_passed int, checks_failed int, checks string")
+INTENT, COMPLETE = "intent", "complete"
+LOG_SCHEMA = pa.schema([
+    pa.field("run_id", pa.string()), pa.field("run_date", pa.date32()), pa.field("state", pa.string()),
+    pa.field("published_at", pa.timestamp("us")), pa.field("table_name", pa.string()),
+    pa.field("snapshot_id", pa.int64()), pa.field("total_rows", pa.int64()),
+    pa.field("checks_passed", pa.int32()), pa.field("checks_failed", pa.int32()), pa.field("checks", pa.string()),
+])
 
 
-def drop_run_branches(spark: SparkSession, table: str) -> None:
-    for branch in (name for name in lake.branch_heads(table) if name.startswith("run_")):
-        spark.sql(f"ALTER TABLE {qualified(table)} DROP BRANCH IF EXISTS {branch}")
+@dataclass(frozen=True)
+class Release:
+    """One publish: the run, its date and every table's snapshot."""
+
+    run_id: str
+    run_date: date
+    snapshots: dict[str, int]
 
 
-def publish(spark: SparkSession, results: list[TableResult], ctx: RunContext) -> None:
-    """In dependency order (`results` is), fast-forward main, then drop this and older run branches: a
-    successful run cleans branches that failed runs kept for inspection."""
-    for result in results:
-        spark.sql(f"CALL {CATALOG}.system.fast_forward('{result.table}', 'main', '{ctx.branch}')")
-        drop_run_branches(spark, result.table)
-        log(f"published {result.table} (snapshot {result.snapshot_id})")
-    record(spark, results, ctx)
+def pause_point(name: str) -> None:
+    """Fault injection for the crash tests: when RAINFOREST_PAUSE_AT names this point, the process says so in
+    a marker file and waits there to be killed (a real SIGKILL at a known step)."""
+    if os.environ.get("RAINFOREST_PAUSE_AT") != name:
+        return
+    marker = Path(os.environ.get("RAINFOREST_PAUSE_MARKER", str(settings().home / "paused")))
+    marker.write_text(f"{os.getpid()} {name}\n")
+    while True:
+        time.sleep(60)
 
 
-def record(spark: SparkSession, results: list[TableResult], ctx: RunContext) -> None:
-    """Append the run to the publish log, so any report can be traced to the run that produced it."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    rows = [(ctx.run_date, ctx.branch, now, r.table, r.snapshot_id, r.total_rows,
-             sum(c["outcome"] == "pass" for c in r.checks), sum(c["outcome"] != "pass" for c in r.checks),
-             json.dumps(r.checks, default=str)) for r in results]
-    frame = spark.createDataFrame(rows, PUBLISH_LOG_SCHEMA)
-    if spark.catalog.tableExists(qualified(PUBLISH_LOG)):
-        frame.writeTo(qualified(PUBLISH_LOG)).append()
-    else:
-        frame.writeTo(qualified(PUBLISH_LOG)).create()
+def log_rows() -> list[dict[str, Any]]:
+    try:
+        table = lake.thread_catalog().load_table(PUBLISH_LOG)
+    except NoSuchTableError:
+        return []
+    return table.scan().to_arrow().to_pylist()
 
 
-def published_rows_of(spark: SparkSession, spec: TableSpec, run_date: date) -> DataFrame:
-    """A table's published rows for one date when it is partitioned by date, else the whole table."""
-    frame = spark.table(qualified(spec.identifier))
+def append_log(rows: list[dict[str, Any]]) -> None:
+    lake.thread_catalog().create_namespace_if_not_exists(META_NAMESPACE)
+    table = lake.thread_catalog().create_table_if_not_exists(PUBLISH_LOG, LOG_SCHEMA)
+    table.append(pa.Table.from_pylist(rows, schema=LOG_SCHEMA))
+
+
+def releases(rows: list[dict[str, Any]], state: str) -> list[Release]:
+    """Publishes in the order they were recorded, with the rows of one state."""
+    found: dict[str, Release] = {}
+    for row in sorted(rows, key=lambda r: r["published_at"]):
+        if row["state"] != state:
+            continue
+        release = found.setdefault(row["run_id"], Release(row["run_id"], row["run_date"], {}))
+        if row["table_name"] is not None:
+            release.snapshots[row["table_name"]] = row["snapshot_id"]
+    return list(found.values())
+
+
+def last_release(rows: list[dict[str, Any]] | None = None) -> Release | None:
+    """The last complete publish: what readers see."""
+    rows = log_rows() if rows is None else rows
+    complete = {release.run_id for release in releases(rows, COMPLETE)}
+    done = [release for release in releases(rows, INTENT) if release.run_id in complete]
+    return done[-1] if done else None
+
+
+def interrupted(rows: list[dict[str, Any]]) -> Release | None:
+    """A publish whose intent was recorded but which never completed (its process died)."""
+    complete = {release.run_id for release in releases(rows, COMPLETE)}
+    pending = [release for release in releases(rows, INTENT) if release.run_id not in complete]
+    return pending[-1] if pending else None
+
+
+def published_dates(rows: list[dict[str, Any]]) -> set[date]:
+    return {release.run_date for release in releases(rows, COMPLETE)}
+
+
+def dates_to_catch_up(run_date: date, rows: list[dict[str, Any]]) -> list[date]:
+    """Dates after the last published one and before `run_date`: a run never publishes over a hole."""
+    dates = published_dates(rows)
+    if not dates or run_date <= max(dates):
+        return []
+    last = max(dates)
+    return [last + timedelta(days=n) for n in range(1, (run_date - last).days)]
+
+
+def pinned_snapshot(identifier: str) -> int | None:
+    """The snapshot of a table in the last complete publish (None: never published)."""
+    release = last_release()
+    return release.snapshots.get(identifier) if release else None
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def publish(results: list[TableResult], ctx: RunContext) -> None:
+    """Record the intent (every table → its audited snapshot) in one commit, then complete it."""
+    at = now()
+    append_log([{"run_id": ctx.branch, "run_date": ctx.run_date, "state": INTENT, "published_at": at,
+                 "table_name": r.table, "snapshot_id": r.snapshot_id, "total_rows": r.total_rows,
+                 "checks_passed": sum(c["outcome"] == "pass" for c in r.checks),
+                 "checks_failed": sum(c["outcome"] == "fail" for c in r.checks),
+                 "checks": json.dumps(r.checks, default=str)} for r in results])
+    complete(Release(ctx.branch, ctx.run_date, {r.table: r.snapshot_id for r in results}))
+
+
+def complete(release: Release) -> None:
+    """Move every main in dependency order, mark the publish complete, then drop the run branches (only one
+    writer runs at a time, so every other run branch belongs to a finished or abandoned run)."""
+    for identifier, snapshot_id in release.snapshots.items():
+        if lake.move_main(identifier, snapshot_id):
+            log(f"published {identifier} (snapshot {snapshot_id})")
+        pause_point(f"published:{identifier}")
+    append_log([{"run_id": release.run_id, "run_date": release.run_date, "state": COMPLETE,
+                 "published_at": now(), "table_name": None, "snapshot_id": None, "total_rows": None,
+                 "checks_passed": None, "checks_failed": None, "checks": None}])
+    for identifier in release.snapshots:
+        lake.drop_branches(identifier, [name for name in lake.branch_heads(identifier) if name.startswith("run_")])
+
+
+def resume_interrupted() -> Release | None:
+    """Complete a publish a killed process left half done (its tables had all passed their audits)."""
+    release = interrupted(log_rows())
+    if release is not None:
+        log(f"completing the interrupted publish of {release.run_date} ({release.run_id})")
+        complete(release)
+    return release
+
+
+def published_rows_of(spark: SparkSession, spec: TableSpec, release: Release, run_date: date) -> DataFrame:
+    """A table as a publish left it: its rows for one date when it is partitioned by date, else all."""
+    frame = spark.sql(f"SELECT * FROM {qualified(spec.identifier)} VERSION AS OF {release.snapshots[spec.identifier]}")
     column = date_partition_column(spec)
     return on_dates(frame, column, [run_date]) if column else frame
 
 
 def scan_published(spark: SparkSession, run_date: date) -> list[quality.ScanOutcome]:
-    """Soda checks of every checked table on what main holds for `run_date` (no gate: a report)."""
+    """Soda checks of every checked table on what the last publish holds for `run_date` (no gate: a report)."""
+    release = last_release()
+    if release is None:
+        raise RainforestError("nothing is published yet; run `rainforest run --date …` first")
     outcomes = []
     for spec in all_tables():
-        if not quality.checks_file(spec.layer, spec.name).exists() or not table_exists(spark, spec.identifier):
+        if not quality.checks_file(spec.layer, spec.name).exists() or spec.identifier not in release.snapshots:
             continue
-        references = {name.split(".")[1]: spark.table(qualified(name)) for name in spec.check_references}
-        outcomes.append(quality.scan(spark, spec.layer, spec.name, published_rows_of(spark, spec, run_date),
+        references = {name.split(".")[1]: published_rows_of(spark, table(name), release, run_date)
+                      for name in spec.check_references}
+        outcomes.append(quality.scan(spark, spec.layer, spec.name, published_rows_of(spark, spec, release, run_date),
                                      f"published_{run_date:%Y%m%d}/{utc_stamp()}", references))
     return outcomes

@@ -1,28 +1,29 @@
 """Reconciliation before publish: the orders a run extracted agree, in count and Σ total_price, between
-Postgres, bronze and silver; and gold's order metrics agree with silver on every order date the run touched."""
+Postgres, bronze and silver; and on every order date the run touched, gold agrees with silver — order counts
+and revenue in the order metrics, item counts and revenue in the per-product revenue counts the category report
+is built from."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from infra.errors import ReconciliationError
 from infra.health import upstream_row
-from tables.engine import extracts_incrementally, on_branch, on_dates, source_filter, touched_dates
+from tables.engine import on_branch, on_dates, source_filter, touched_dates
 from tables.registry import table
 from tables.spec import RunContext
 
 Totals = tuple[int, Decimal]
 
 
-def upstream_totals(spark: SparkSession, ctx: RunContext) -> Totals:
+def upstream_totals(ctx: RunContext) -> Totals:
     source = table("bronze.orders").source
     assert source is not None
-    incremental = extracts_incrementally(spark, "bronze.orders", ctx)
     count, total = upstream_row("SELECT count(*), coalesce(sum(total_price), 0) FROM rainforest.orders "
-                                f"WHERE {source_filter(source, ctx, incremental)}")
+                                f"WHERE {source_filter(source, ctx)}")
     return int(count), Decimal(total)
 
 
@@ -38,19 +39,32 @@ def lake_totals(spark: SparkSession, ctx: RunContext) -> tuple[Totals, Totals]:
     return totals[0], totals[1]
 
 
+def per_date(frame: DataFrame, count: F.Column, total: F.Column) -> DataFrame:
+    return frame.groupBy("order_date").agg(count.alias("n"), total.alias("s"))
+
+
+def mismatches(what: str, silver: DataFrame, gold: DataFrame) -> list[str]:
+    rows = (silver.join(gold.withColumnRenamed("n", "gn").withColumnRenamed("s", "gs"), "order_date", "full_outer")
+            .where("n IS NULL OR gn IS NULL OR n != gn OR s != gs").collect())
+    return [f"{r.order_date}: silver {r.n} {what} / {r.s} USD, gold {r.gn} {what} / {r.gs} USD" for r in rows]
+
+
 def gold_mismatches(spark: SparkSession, ctx: RunContext) -> list[str]:
     dates = touched_dates(spark, ctx)
-    silver = (spark.table(on_branch("silver.fact_orders", ctx.branch)).where(F.col("order_date").isin(dates))
-              .groupBy("order_date").agg(F.count("*").alias("n"), F.sum("total_price").alias("s")))
-    gold = (spark.table(on_branch("gold.daily_order_metrics", ctx.branch)).where(F.col("order_date").isin(dates))
-            .select("order_date", F.col("order_count").alias("gn"), F.col("total_revenue").alias("gs")))
-    rows = silver.join(gold, "order_date", "full_outer").where(
-        "n IS NULL OR gn IS NULL OR n != gn OR s != gs").collect()
-    return [f"{r.order_date}: silver {r.n} orders / {r.s} USD, gold {r.gn} orders / {r.gs} USD" for r in rows]
+
+    def rows(identifier: str) -> DataFrame:
+        return spark.table(on_branch(identifier, ctx.branch)).where(F.col("order_date").isin(dates))
+
+    return (mismatches("orders", per_date(rows("silver.fact_orders"), F.count("*"), F.sum("total_price")),
+                       rows("gold.daily_order_metrics").select("order_date", F.col("order_count").alias("n"),
+                                                               F.col("total_revenue").alias("s")))
+            + mismatches("items", per_date(rows("silver.fact_order_items"), F.count("*"), F.sum("revenue")),
+                         per_date(rows("gold.daily_product_revenue"), F.sum("item_count"),
+                                  F.sum(F.col("revenue") * F.col("item_count")))))
 
 
 def reconcile(spark: SparkSession, ctx: RunContext) -> str:
-    upstream = upstream_totals(spark, ctx)
+    upstream = upstream_totals(ctx)
     bronze, silver = lake_totals(spark, ctx)
     problems = [f"{name}: {found[0]} orders / {found[1]} USD, Postgres {upstream[0]} orders / {upstream[1]} USD"
                 for name, found in (("bronze.orders", bronze), ("silver.fact_orders", silver)) if found != upstream]

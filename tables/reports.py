@@ -10,11 +10,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
 from infra.errors import RainforestError
 from tables.lake import catalog
+from tables.publish import last_release
 
 REPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "orders": ("interface.daily_order_report",
@@ -26,15 +26,17 @@ REPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def report_rows(report: str, date_from: date, date_to: date) -> list[dict[str, Any]]:
-    """Rows of a published report between two order dates (inclusive), sorted as DESIGN.md §7 says."""
+    """Rows of a report as the last complete publish left it (never a half-done publish), between two order
+    dates (inclusive), sorted as DESIGN.md §7 says."""
     identifier, columns = REPORTS[report]
-    try:
-        table = catalog().load_table(identifier)
-    except NoSuchTableError as error:
-        raise RainforestError(f"{identifier} is not published yet; run `rainforest run --date …` first") from error
+    release = last_release()
+    if release is None or identifier not in release.snapshots:
+        raise RainforestError(f"{identifier} is not published yet; run `rainforest run --date …` first")
     row_filter = And(GreaterThanOrEqual("order_date", date_from.isoformat()),
                      LessThanOrEqual("order_date", date_to.isoformat()))
-    rows = table.scan(row_filter=row_filter, selected_fields=columns).to_arrow().to_pylist()
+    scan = catalog().load_table(identifier).scan(row_filter=row_filter, selected_fields=columns,
+                                                 snapshot_id=release.snapshots[identifier])
+    rows = scan.to_arrow().to_pylist()
     key_columns = columns[:2] if report == "categories" else columns[:1]
     return sorted(({column: row[column] for column in columns} for row in rows),
                   key=lambda row: tuple(row[c] for c in key_columns))

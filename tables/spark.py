@@ -39,6 +39,8 @@ def catalog_conf(cfg: Settings) -> dict[str, str]:
         f"{prefix}.s3.access-key-id": cfg.s3_access_key,
         f"{prefix}.s3.secret-access-key": cfg.s3_secret_key,
         f"{prefix}.client.region": cfg.s3_region,
+        # Branches and mains also move through pyiceberg (tables.lake): always read the catalog's current state.
+        f"{prefix}.cache-enabled": "false",
     }
 
 

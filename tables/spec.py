@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -13,8 +14,9 @@ LAYERS = ("bronze", "silver", "gold", "interface")
 
 
 class WriteMode(StrEnum):
-    MERGE = "merge"  # upsert by key: facts and type-1 dimensions
-    OVERWRITE_PARTITIONS = "overwrite_partitions"  # replace exactly the partitions present in the output
+    MERGE = "merge"  # upsert by key: facts (a rerun or a late row never duplicates)
+    SYNC = "sync"  # the output is the table's whole new content: upsert by key and delete keys that are gone
+    OVERWRITE_DATES = "overwrite_dates"  # replace exactly the run's dates (even with no rows: a date can empty)
     REPLACE = "replace"  # replace the whole table (small interface tables)
 
 
@@ -38,12 +40,16 @@ class Input:
 
 @dataclass(frozen=True)
 class Source:
-    """An upstream Postgres table a bronze table extracts."""
+    """An upstream Postgres table a bronze table extracts.
+
+    With `window_columns`, a run for `d` takes the rows with any of them in [d, d+1) (created *or* updated that
+    day); a full load takes every row created before d+1. Without, the table is small and read whole every run:
+    its current state, deletes included."""
 
     table: str
-    changed_column: str | None  # rows changed on the run date are those with this column in [d, d+1)
+    window_columns: tuple[str, ...] = ()
     split_column: str | None = None  # numeric key to split partitioned JDBC reads on
-    created_column: str | None = "created_ts"  # a full load takes rows created up to the run date
+    created_column: str = "created_ts"
 
 
 @dataclass(frozen=True)
@@ -57,12 +63,15 @@ class TableSpec:
     partitioned_by: tuple[str, ...] = ()  # Iceberg partition transforms, e.g. "days(order_ts)"
     source: Source | None = None
     check_references: tuple[str, ...] = ()  # other tables the Soda checks refer to (referential integrity)
+    restated_by: tuple[str, ...] = ()  # when one of these changes in a run, every date is recomputed
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:
             raise ValueError(f"{self.name}: unknown layer {self.layer!r}")
         if (self.layer == "bronze") != (self.source is not None):
             raise ValueError(f"{self.name}: bronze tables, and only they, have an upstream source")
+        if self.write_mode is WriteMode.OVERWRITE_DATES and not self.partitioned_by:
+            raise ValueError(f"{self.name}: overwrite_dates needs a date partition")
 
     @property
     def identifier(self) -> str:
@@ -81,16 +90,19 @@ def utc_stamp() -> str:
 class RunContext:
     run_date: date
     full_refresh: bool = False
+    incremental: bool = False  # an earlier date is published: extract only the run date's window
     started_at: str = field(default_factory=utc_stamp)
+    attempt: str = field(default_factory=lambda: secrets.token_hex(3))
 
     @property
     def branch(self) -> str:
-        return f"run_{self.run_date:%Y%m%d}"
+        """Unique per attempt: two runs never share (or reset) a branch."""
+        return f"run_{self.run_date:%Y%m%d}_{self.started_at.lower()}_{self.attempt}"
 
     @property
     def reports_label(self) -> str:
         """Soda reports are kept per run attempt: reruns of a date do not overwrite earlier evidence."""
-        return f"{self.branch}/{self.started_at}"
+        return f"run_{self.run_date:%Y%m%d}/{self.started_at}_{self.attempt}"
 
     @property
     def next_day(self) -> date:

@@ -1,4 +1,8 @@
-"""Bronze: one table per upstream table, raw columns + `_run_date`, `_ingested_at` (added by the engine)."""
+"""Bronze: one table per upstream table, raw columns + `_run_date`, `_ingested_at` (added by the engine).
+
+Reference tables (users, sellers, products, categories, bridges, …) are bounded by the business, not by time:
+every run reads them whole, so deletes and renames reach the lake. Tables that grow every day (orders, items,
+clickstream, ratings) are read by window: rows created or updated on the run date."""
 
 from __future__ import annotations
 
@@ -6,37 +10,40 @@ from pyspark.sql import DataFrame
 
 from tables.spec import Source, TableSpec, WriteMode
 
+CREATED = ("created_ts",)
+CREATED_OR_UPDATED = ("created_ts", "last_updated_ts")
+
 
 def raw(source: DataFrame) -> DataFrame:
     """Bronze keeps upstream rows as they are."""
     return source
 
 
-def bronze(table: str, keys: tuple[str, ...], changed_column: str | None, split_column: str | None = None,
-           created_column: str | None = "created_ts") -> TableSpec:
+def bronze(table: str, keys: tuple[str, ...], window_columns: tuple[str, ...] = (),
+           split_column: str | None = None) -> TableSpec:
     return TableSpec(
         name=table,
         layer="bronze",
         keys=keys,
         transform=raw,
-        write_mode=WriteMode.OVERWRITE_PARTITIONS,
+        write_mode=WriteMode.OVERWRITE_DATES,
         partitioned_by=("_run_date",),
-        source=Source(table, changed_column, split_column, created_column),
+        source=Source(table, window_columns, split_column),
     )
 
 
 TABLES = (
-    bronze("appuser", ("user_id",), "last_updated_ts"),
-    bronze("buyer", ("buyer_id",), "last_updated_ts"),
-    bronze("seller", ("seller_id",), "last_updated_ts"),
-    bronze("brand", ("brand_id",), "last_updated_ts"),
-    bronze("manufacturer", ("manufacturer_id",), "last_updated_ts"),
-    bronze("category", ("category_id",), "last_updated_ts"),
-    bronze("product", ("product_id",), "last_updated_ts"),
-    bronze("ratings", ("ratings_id",), "last_updated_ts", "ratings_id"),
-    bronze("productcategory", ("product_id", "category_id"), "last_updated_ts"),
-    bronze("sellerproduct", ("seller_id", "product_id"), changed_column=None, created_column=None),
-    bronze("orders", ("order_id",), "created_ts", "order_id"),
-    bronze("orderitem", ("order_item_id",), "created_ts", "order_item_id"),
-    bronze("clickstream", ("event_id",), "created_ts", "event_id"),
+    bronze("appuser", ("user_id",)),
+    bronze("buyer", ("buyer_id",)),
+    bronze("seller", ("seller_id",)),
+    bronze("brand", ("brand_id",)),
+    bronze("manufacturer", ("manufacturer_id",)),
+    bronze("category", ("category_id",)),
+    bronze("product", ("product_id",)),
+    bronze("productcategory", ("product_id", "category_id")),
+    bronze("sellerproduct", ("seller_id", "product_id")),
+    bronze("ratings", ("ratings_id",), CREATED_OR_UPDATED, "ratings_id"),
+    bronze("orders", ("order_id",), CREATED, "order_id"),
+    bronze("orderitem", ("order_item_id",), CREATED, "order_item_id"),
+    bronze("clickstream", ("event_id",), CREATED, "event_id"),
 )

@@ -1,7 +1,9 @@
 """Average and exact median item revenue, and item count, per order date and category.
 
-A product in several categories counts once in each. The median is exact and in decimals, like Postgres
-`percentile_cont(0.5)`: the middle value, or the mean of the two middle values for an even count.
+A product in several categories counts once in each. Membership and names are the current ones for every
+date: when the bridge or a category changes, the run recomputes every date (from the small per-product revenue
+counts). The median is exact and in decimals, like Postgres `percentile_cont(0.5)`: the middle value, or the
+mean of the two middle values for an even count.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from tables.spec import Input, Scope, TableSpec, WriteMode
 GROUP = ("order_date", "category_id")
 
 
-def stats_from_value_counts(values: DataFrame, group: tuple[str, ...], value: str) -> DataFrame:
-    """Count, mean and exact median of `value` per group, computed from counts per distinct value.
+def stats_from_counts(counts: DataFrame, group: tuple[str, ...], value: str, count: str) -> DataFrame:
+    """Count, mean and exact median of `value` per group, from how many times each value occurs.
 
-    Revenues are cents × small quantities, so a day's millions of items take a few thousand distinct values
-    per category: only those are sorted, and a cumulative walk finds the middle position(s). Mean and median
+    Only the distinct values are sorted, and a cumulative walk finds the middle position(s). Mean and median
     have the type Spark's `avg` gives `value`, rounded half up.
     """
-    mean_type = values.select(F.avg(value)).schema[0].dataType
-    counts = values.groupBy(*group, value).agg(F.count("*").alias("_count"))
+    mean_type = counts.select(F.avg(value)).schema[0].dataType
+    counts = counts.groupBy(*group, value).agg(F.sum(count).alias("_count"))
     through_here = Window.partitionBy(*group).orderBy(value).rowsBetween(Window.unboundedPreceding, 0)
     walked = (counts.withColumn("_through", F.sum("_count").over(through_here))
               .withColumn("_n", F.sum("_count").over(Window.partitionBy(*group))))
@@ -36,12 +37,12 @@ def stats_from_value_counts(values: DataFrame, group: tuple[str, ...], value: st
     )
 
 
-def daily_category_metrics(fact_order_items: DataFrame, product_x_category: DataFrame,
+def daily_category_metrics(daily_product_revenue: DataFrame, product_x_category: DataFrame,
                            dim_category: DataFrame) -> DataFrame:
-    items = fact_order_items.select("order_date", "product_id", "revenue").join(
+    counts = daily_product_revenue.join(
         F.broadcast(product_x_category.select("product_id", "category_id")), "product_id")
     return (
-        stats_from_value_counts(items, GROUP, "revenue")
+        stats_from_counts(counts, GROUP, "revenue", "item_count")
         .join(F.broadcast(dim_category.select("category_id", "category_name")), "category_id", "left")
         .select("order_date", "category_id", "category_name", "item_count", "average_revenue", "median_revenue")
     )
@@ -53,10 +54,11 @@ TABLE = TableSpec(
     keys=GROUP,
     transform=daily_category_metrics,
     inputs={
-        "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
+        "daily_product_revenue": Input("gold.daily_product_revenue", Scope.TOUCHED_DATES, "order_date"),
         "product_x_category": Input("silver.product_x_category"),
         "dim_category": Input("silver.dim_category"),
     },
-    write_mode=WriteMode.OVERWRITE_PARTITIONS,
+    write_mode=WriteMode.OVERWRITE_DATES,
     partitioned_by=("order_date",),
+    restated_by=("silver.product_x_category", "silver.dim_category"),
 )

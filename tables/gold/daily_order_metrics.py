@@ -22,6 +22,6 @@ TABLE = TableSpec(
     keys=("order_date",),
     transform=daily_order_metrics,
     inputs={"fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date")},
-    write_mode=WriteMode.OVERWRITE_PARTITIONS,
+    write_mode=WriteMode.OVERWRITE_DATES,
     partitioned_by=("order_date",),
 )

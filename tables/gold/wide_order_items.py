@@ -44,6 +44,6 @@ TABLE = TableSpec(
         "product_x_category": Input("silver.product_x_category"),
         "dim_category": Input("silver.dim_category"),
     },
-    write_mode=WriteMode.OVERWRITE_PARTITIONS,
+    write_mode=WriteMode.OVERWRITE_DATES,
     partitioned_by=("order_date",),
 )

@@ -34,6 +34,6 @@ TABLE = TableSpec(
         "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
         "dim_buyer": Input("silver.dim_buyer"),
     },
-    write_mode=WriteMode.OVERWRITE_PARTITIONS,
+    write_mode=WriteMode.OVERWRITE_DATES,
     partitioned_by=("order_date",),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from tables.silver.app_users import join_app_user
-from tables.spec import Input, Scope, TableSpec
+from tables.spec import Input, Scope, TableSpec, WriteMode
 
 
 def dim_buyer(buyer: DataFrame, appuser: DataFrame) -> DataFrame:
@@ -17,5 +17,6 @@ TABLE = TableSpec(
     layer="silver",
     keys=("buyer_id",),
     transform=dim_buyer,
-    inputs={"buyer": Input("bronze.buyer", Scope.LATEST), "appuser": Input("bronze.appuser", Scope.LATEST)},
+    write_mode=WriteMode.SYNC,
+    inputs={"buyer": Input("bronze.buyer", Scope.CHANGED), "appuser": Input("bronze.appuser", Scope.CHANGED)},
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec
+from tables.spec import Input, Scope, TableSpec, WriteMode
 
 
 def dim_category(category: DataFrame) -> DataFrame:
@@ -17,5 +17,6 @@ TABLE = TableSpec(
     layer="silver",
     keys=("category_id",),
     transform=dim_category,
-    inputs={"category": Input("bronze.category", Scope.LATEST)},
+    write_mode=WriteMode.SYNC,
+    inputs={"category": Input("bronze.category", Scope.CHANGED)},
 )

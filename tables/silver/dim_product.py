@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec
+from tables.spec import Input, Scope, TableSpec, WriteMode
 
 
 def dim_product(product: DataFrame, brand: DataFrame, manufacturer: DataFrame, ratings: DataFrame) -> DataFrame:
@@ -31,10 +31,11 @@ TABLE = TableSpec(
     layer="silver",
     keys=("product_id",),
     transform=dim_product,
+    write_mode=WriteMode.SYNC,
     inputs={
-        "product": Input("bronze.product", Scope.LATEST),
-        "brand": Input("bronze.brand", Scope.LATEST),
-        "manufacturer": Input("bronze.manufacturer", Scope.LATEST),
+        "product": Input("bronze.product", Scope.CHANGED),
+        "brand": Input("bronze.brand", Scope.CHANGED),
+        "manufacturer": Input("bronze.manufacturer", Scope.CHANGED),
         "ratings": Input("bronze.ratings", Scope.LATEST),
     },
 )

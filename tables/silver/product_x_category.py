@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from tables.spec import Input, Scope, TableSpec
+from tables.spec import Input, Scope, TableSpec, WriteMode
 
 
 def product_x_category(productcategory: DataFrame) -> DataFrame:
@@ -16,5 +16,6 @@ TABLE = TableSpec(
     layer="silver",
     keys=("product_id", "category_id"),
     transform=product_x_category,
-    inputs={"productcategory": Input("bronze.productcategory", Scope.LATEST)},
+    write_mode=WriteMode.SYNC,
+    inputs={"productcategory": Input("bronze.productcategory", Scope.CHANGED)},
 )

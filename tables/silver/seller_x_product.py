@@ -1,4 +1,4 @@
-"""Bridge: which sellers sell a product. Upstream has no timestamps, so every run extracts it whole."""
+"""Bridge: which sellers sell a product (read whole every run, like every reference table)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,6 @@ TABLE = TableSpec(
     layer="silver",
     keys=("seller_id", "product_id"),
     transform=seller_x_product,
+    write_mode=WriteMode.SYNC,
     inputs={"sellerproduct": Input("bronze.sellerproduct", Scope.CHANGED)},
-    write_mode=WriteMode.REPLACE,
 )

@@ -85,18 +85,20 @@ def test_running_a_date_three_times_gives_identical_tables(runs: dict[date, list
     assert len(report_rows("orders", START, NEXT_RUN)) == 3
 
 
-def test_tables_whose_inputs_did_not_change_keep_main_until_an_upstream_change_reaches_them(
-        runs: dict[date, list]) -> None:
-    first, second = ({r.table: r for r in runs[day]} for day in (FIRST_RUN, NEXT_RUN))
-    assert second["silver.dim_category"].phases.keys() == {"unchanged"}  # no category changed on day 3
-    assert second["silver.dim_category"].snapshot_id == first["silver.dim_category"].snapshot_id
-    assert "unchanged" not in second["silver.fact_orders"].phases
+def test_a_day_recomputes_its_date_and_a_rename_restates_every_date(runs: dict[date, list]) -> None:
+    second = {r.table: r for r in runs[NEXT_RUN]}
+    assert second["silver.dim_category"].records_added == 0  # no category changed on day 3
+    next_day_rows = len([row for row in expected("categories", NEXT_RUN) if row["order_date"] == NEXT_RUN])
+    assert second["gold.daily_category_metrics"].records_added == next_day_rows  # only the touched date
+    assert second["gold.daily_category_metrics"].total_rows > next_day_rows
+    assert second["silver.dim_product"].phases.keys() != {"unchanged"}
 
     renamed_at = f"{NEXT_RUN} 12:00:00"
     pg_execute(f"UPDATE rainforest.category SET name = 'Renamed', last_updated_ts = '{renamed_at}' "
                "WHERE category_id = (SELECT min(category_id) FROM rainforest.category)")
     rerun = {r.table: r for r in rainforest_daily(run_date=NEXT_RUN)}
     assert "unchanged" not in rerun["silver.dim_category"].phases
-    recomputed = report_rows("categories", NEXT_RUN, NEXT_RUN)  # type-1: the dates a run recomputes
-    assert "Renamed" in {row["category_name"] for row in recomputed}
-    assert recomputed == [row for row in expected("categories", NEXT_RUN) if row["order_date"] == NEXT_RUN]
+    assert rerun["gold.daily_category_metrics"].records_added == rerun["gold.daily_category_metrics"].total_rows
+    restated = report_rows("categories", START, NEXT_RUN)  # current names for every date, old ones included
+    assert {row["category_name"] for row in restated if row["order_date"] == START} >= {"Renamed"}
+    assert restated == expected("categories", NEXT_RUN)
