@@ -78,15 +78,20 @@ def jdbc_options() -> tuple[str, dict[str, str]]:
                  "driver": "org.postgresql.Driver", "fetchsize": "20000"}
 
 
-def source_filter(source: Source, ctx: RunContext) -> str:
+def window_condition(columns: tuple[str, ...], created_column: str, ctx: RunContext) -> str:
     """Incremental: rows created or updated in [d, d+1). Full load: rows created before d+1, in their current
-    version (a filter on the change time would drop rows updated after d). Reference tables: every row."""
-    if not source.window_columns:
-        return "TRUE"
+    version (a filter on the change time would drop rows updated after d). SQL for Postgres and Spark alike."""
     if ctx.incremental:
         low, high = ctx.run_date.isoformat(), ctx.next_day.isoformat()
-        return " OR ".join(f"({column} >= '{low}' AND {column} < '{high}')" for column in source.window_columns)
-    return f"{source.created_column} < '{ctx.next_day.isoformat()}'"
+        return " OR ".join(f"({column} >= '{low}' AND {column} < '{high}')" for column in columns)
+    return f"{created_column} < '{ctx.next_day.isoformat()}'"
+
+
+def source_filter(source: Source, ctx: RunContext) -> str:
+    """The rows of an upstream table a run extracts; a reference table is read whole."""
+    if not source.window_columns:
+        return "TRUE"
+    return window_condition(source.window_columns, source.created_column, ctx)
 
 
 def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
@@ -179,7 +184,7 @@ def unchanged_inputs(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> b
     """A derived table whose inputs (and the tables its checks refer to) got no new data this run would be
     rebuilt into what main already holds, and that passed its checks when it was written: it is kept as is.
     Not on a full load, and not while main is empty (its first runs may have failed)."""
-    return (spec.source is None and ctx.incremental and table_exists(spark, spec.identifier)
+    return (spec.source is None and ctx.incremental and not ctx.full_refresh and table_exists(spark, spec.identifier)
             and lake.branch_heads(spec.identifier)["main"].total_records > 0
             and not any(changed_this_run(name, ctx) for name in spec.upstream))
 
@@ -215,9 +220,10 @@ def branch_head(table: str, branch: str) -> lake.BranchHead:
 
 @lru_cache(maxsize=32)
 def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
-    """Order dates whose figures this run may change: those of the orders it extracted, and those of the orders
-    of items it extracted (an item created after midnight restates its order's date). Computed once per run
-    attempt (`ctx` carries its start), after silver.fact_orders is written on the branch."""
+    """Order dates whose figures this run may change: those of the orders it extracted, of the orders of the
+    items it extracted (an item created after midnight restates its order's date), and of published orders and
+    items of the run's window that are gone upstream. Computed once per run attempt (`ctx` carries its start),
+    after silver.fact_orders is written on the branch."""
     orders = spark.table(on_branch("bronze.orders", ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
     items = spark.table(on_branch("bronze.orderitem", ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
     order_dates = {row.d for row in orders.select(F.to_date("order_ts").alias("d")).distinct().collect()}
@@ -227,6 +233,12 @@ def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
         facts = spark.table(on_branch("silver.fact_orders", ctx.branch)).where(F.col("order_id").between(low, high))
         order_dates |= {row.order_date for row in facts.join(other_orders, "order_id", "left_semi")
                         .select("order_date").distinct().collect()}
+    for fact, extracted, key in (("silver.fact_orders", orders, "order_id"),
+                                 ("silver.fact_order_items", items, "order_item_id")):
+        if table_exists(spark, fact):
+            window = window_condition(("created_ts",), "created_ts", ctx)
+            gone = spark.table(qualified(fact)).where(window).join(extracted.select(key), key, "left_anti")
+            order_dates |= {row.order_date for row in gone.select("order_date").distinct().collect()}
     return sorted(order_dates)
 
 
@@ -261,11 +273,18 @@ def written_dates(output: DataFrame, column: str) -> list[date]:
 # --- write ------------------------------------------------------------------------------------------------
 
 
-def merge_statement(spec: TableSpec, target: str, view: str, columns: list[str]) -> str:
-    """Upsert by key. Facts never move between dates: matching on the partition column too lets Iceberg prune
-    the target to the partitions present in the source. Only rows that differ are updated."""
-    partition = date_partition_column(spec) if spec.write_mode is WriteMode.MERGE else None
-    on = " AND ".join(f"t.{c} = s.{c}" for c in (*spec.keys, *([partition] if partition else [])))
+def on_dates_sql(column: str, is_date: bool, dates: list[date]) -> str:
+    """`column` on those dates, as SQL a scan can prune partitions by (day ranges for a timestamp)."""
+    if is_date:
+        return f"{column} IN ({', '.join(repr(day.isoformat()) for day in dates)})"
+    return " OR ".join(f"({column} >= '{day}' AND {column} < '{day + timedelta(days=1)}')" for day in dates)
+
+
+def merge_statement(spec: TableSpec, target: str, view: str, columns: list[str], on_dates: str = "") -> str:
+    """Upsert by key; `on_dates` (a condition on the target alone: the source's dates) lets Iceberg prune the
+    target to those partitions, so a fact merge does not scan the whole history. Only rows that differ are
+    updated."""
+    on = " AND ".join([*(f"t.{c} = s.{c}" for c in spec.keys), *([f"({on_dates})"] if on_dates else [])])
     changed = " OR ".join(f"NOT (t.{c} <=> s.{c})" for c in columns if c not in spec.keys) or "FALSE"
     return (f"MERGE INTO {target} t USING {view} s ON {on} "
             f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
@@ -286,12 +305,31 @@ def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -
         spark.sql(f"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM _new_{spec.name} s WHERE {match})")
 
 
-def write(spark: SparkSession, spec: TableSpec, output: DataFrame, branch: str, dates: Dates) -> None:
-    target = on_branch(spec.identifier, branch)
+def delete_gone_in_window(spark: SparkSession, spec: TableSpec, view: str, target: str, ctx: RunContext) -> None:
+    """A fact's rows created in the run's extraction window are exactly what was extracted: rows of that window
+    the extraction no longer has were deleted upstream (a day regenerated with fewer orders) and leave too.
+    Looked for first, so a run with nothing to delete commits nothing."""
+    assert spec.window_of is not None
+    source = registry.table(spec.window_of).source
+    assert source is not None
+    window = source_filter(source, ctx)  # the same SQL condition on created_ts, in Spark
+    current = spark.table(target).where(window).select(*spec.keys)
+    if current.subtract(spark.table(view).select(*spec.keys)).limit(1).count():
+        match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
+        spark.sql(f"DELETE FROM {target} t WHERE ({window}) AND NOT EXISTS (SELECT 1 FROM {view} s WHERE {match})")
+
+
+def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunContext, dates: Dates) -> None:
+    target = on_branch(spec.identifier, ctx.branch)
     if spec.write_mode is WriteMode.MERGE:
         view = f"_src_{spec.layer}_{spec.name}"
         output.createOrReplaceTempView(view)
-        spark.sql(merge_statement(spec, target, view, output.columns))
+        column = date_partition_column(spec)
+        on_dates = "" if column is None or not dates else on_dates_sql(
+            f"t.{column}", isinstance(output.schema[column].dataType, DateType), dates)
+        spark.sql(merge_statement(spec, target, view, output.columns, on_dates))
+        if spec.window_of is not None:
+            delete_gone_in_window(spark, spec, view, target, ctx)
     elif spec.write_mode is WriteMode.SYNC:
         sync(spark, spec, output, target)
     elif spec.write_mode is WriteMode.OVERWRITE_DATES:
@@ -343,7 +381,7 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     column = date_partition_column(spec)
     if spec.write_mode is WriteMode.MERGE and column is not None:
         dates = written_dates(output, column)
-    write(spark, spec, output, ctx.branch, dates)
+    write(spark, spec, output, ctx, dates)
     watch.lap("write")
     outcome = audit(spark, spec, ctx, dates)
     watch.lap("audit")

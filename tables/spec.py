@@ -64,6 +64,8 @@ class TableSpec:
     source: Source | None = None
     check_references: tuple[str, ...] = ()  # other tables the Soda checks refer to (referential integrity)
     restated_by: tuple[str, ...] = ()  # when one of these changes in a run, every date is recomputed
+    window_of: str | None = None  # a fact's rows follow this bronze table's extraction window: those created
+    #                               in a run's window that are gone upstream (a replaced day) are deleted
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:

@@ -19,5 +19,6 @@ TABLE = TableSpec(
     transform=fact_clickstream,
     inputs={"clickstream": Input("bronze.clickstream", Scope.CHANGED)},
     write_mode=WriteMode.MERGE,
+    window_of="bronze.clickstream",
     partitioned_by=("days(event_ts)",),
 )

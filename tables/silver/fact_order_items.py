@@ -39,6 +39,7 @@ TABLE = TableSpec(
         "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
     },
     write_mode=WriteMode.MERGE,
+    window_of="bronze.orderitem",
     partitioned_by=("order_date",),
     check_references=("silver.fact_orders",),
 )

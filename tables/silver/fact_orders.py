@@ -26,5 +26,6 @@ TABLE = TableSpec(
     transform=fact_orders,
     inputs={"orders": Input("bronze.orders", Scope.CHANGED)},
     write_mode=WriteMode.MERGE,
+    window_of="bronze.orders",
     partitioned_by=("days(order_ts)",),
 )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg2
 import pytest
@@ -25,7 +25,7 @@ def upstream() -> None:
     generate(START, DAYS, ORDERS_PER_DAY, seed=7)
 
 
-def pg_rows(sql: str, *params: object) -> list[tuple]:
+def pg_rows(sql: str, params: object = None) -> list[tuple]:
     conn = psycopg2.connect(settings().upstream_dsn)
     try:
         with conn.cursor() as cur:
@@ -73,3 +73,30 @@ def main_snapshots() -> dict[str, int | None]:
             snapshot = lake.load_table(identifier).current_snapshot()
             snapshots[".".join(identifier)] = snapshot.snapshot_id if snapshot else None
     return snapshots
+
+
+ORDER_REPORT_SQL = """
+    SELECT order_ts::date, count(*), sum(total_price), round(avg(total_price), 2)
+    FROM rainforest.orders WHERE created_ts < %(until)s GROUP BY 1 ORDER BY 1
+"""
+CATEGORY_REPORT_SQL = """
+    SELECT o.order_ts::date, c.category_id, c.name, count(*), round(avg(i.quantity * i.base_price), 2),
+           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY i.quantity * i.base_price)::numeric, 2)
+    FROM rainforest.orderitem i
+    JOIN rainforest.orders o USING (order_id)
+    JOIN rainforest.productcategory pc USING (product_id)
+    JOIN rainforest.category c USING (category_id)
+    WHERE o.created_ts < %(until)s AND i.created_ts < %(until)s GROUP BY 1, 2, 3 ORDER BY 1, 2
+"""
+
+
+def expected(report: str, until: date) -> list[dict[str, object]]:
+    """The SQL oracle: a report computed in Postgres from every row created up to `until` (what the runs up to
+    that date extracted), with current names and category membership (DESIGN.md §4)."""
+    params = {"until": until + timedelta(days=1)}
+    if report == "orders":
+        return [{"order_date": d, "order_count": n, "total_revenue": total, "average_revenue": avg}
+                for d, n, total, avg in pg_rows(ORDER_REPORT_SQL, params)]
+    return [{"order_date": d, "category_id": c, "category_name": name, "item_count": n, "average_revenue": avg,
+             "median_revenue": median}
+            for d, c, name, n, avg, median in pg_rows(CATEGORY_REPORT_SQL, params)]

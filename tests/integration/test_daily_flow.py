@@ -3,7 +3,7 @@ both reports equal the same figures computed by SQL directly on Postgres, every 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -12,35 +12,11 @@ from tables.registry import all_tables
 from tables.lake import catalog
 from tables.reports import report_rows
 
-from .conftest import START, main_snapshots, pg_execute, pg_rows, table_contents
+from .conftest import START, expected, main_snapshots, pg_execute, table_contents
 
 pytestmark = pytest.mark.integration
 FIRST_RUN = date(2026, 11, 2)
 NEXT_RUN = date(2026, 11, 3)
-
-ORDER_REPORT_SQL = """
-    SELECT order_ts::date, count(*), sum(total_price), round(avg(total_price), 2)
-    FROM rainforest.orders WHERE order_ts < %s GROUP BY 1 ORDER BY 1
-"""
-CATEGORY_REPORT_SQL = """
-    SELECT o.order_ts::date, c.category_id, c.name, count(*), round(avg(i.quantity * i.base_price), 2),
-           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY i.quantity * i.base_price)::numeric, 2)
-    FROM rainforest.orderitem i
-    JOIN rainforest.orders o USING (order_id)
-    JOIN rainforest.productcategory pc USING (product_id)
-    JOIN rainforest.category c USING (category_id)
-    WHERE o.order_ts < %s GROUP BY 1, 2, 3 ORDER BY 1, 2
-"""
-
-
-def expected(report: str, until: date) -> list[dict[str, object]]:
-    if report == "orders":
-        return [{"order_date": d, "order_count": n, "total_revenue": total, "average_revenue": avg}
-                for d, n, total, avg in pg_rows(ORDER_REPORT_SQL, until + timedelta(days=1))]
-    return [{"order_date": d, "category_id": c, "category_name": name, "item_count": n, "average_revenue": avg,
-             "median_revenue": median}
-            for d, c, name, n, avg, median in pg_rows(CATEGORY_REPORT_SQL, until + timedelta(days=1))]
-
 
 @pytest.fixture(scope="module")
 def runs(upstream: None, prefect: None) -> dict[date, list]:

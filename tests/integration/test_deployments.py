@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,9 @@ from tables.reports import report_rows
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
-DEPLOYED_DAY = date(2026, 11, 12)
-CLUSTER_DAY = date(2026, 11, 13)
+DEPLOYED_DAY = date(2026, 11, 4)
+CLUSTER_DAY = date(2026, 11, 5)
+WORKER_LOG = settings().home / "test-worker.log"  # what the worker and its flow runs printed
 
 
 def prefect_env() -> dict[str, str]:
@@ -62,17 +63,22 @@ def test_both_deployments_exist_with_the_daily_cron(deployed: None) -> None:
     schedules = [s["schedule"] for s in deployments["daily"]["schedules"]]
     assert [(s["cron"], s["timezone"]) for s in schedules] == [("0 5 * * *", "UTC")]
     assert deployments["backfill"]["schedules"] == []
+    for name in ("daily", "backfill"):  # one run at a time, others queue
+        assert deployments[name]["global_concurrency_limit"]["limit"] == 1
+        assert deployments[name]["concurrency_options"]["collision_strategy"] == "ENQUEUE"
 
 
-def test_ad_hoc_run_through_a_worker_publishes_that_date(deployed: None) -> None:
+def test_a_run_scheduled_for_the_next_morning_publishes_the_day_before_through_a_worker(deployed: None) -> None:
+    """Scheduled at 05:00 on the next day but started later (here: long after): run_date comes from the
+    flow run's scheduled start, not from the wall clock."""
     generate(DEPLOYED_DAY, 1, 300, seed=7)
     worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "rainforest", "--type", "process"],
-                              env=prefect_env(), cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=prefect_env(), cwd=REPO_ROOT, stdout=WORKER_LOG.open("w"), stderr=subprocess.STDOUT,
                               start_new_session=True)
     try:
-        run = prefect("deployment", "run", "rainforest-daily/daily", "-p", f"run_date={DEPLOYED_DAY}", "--watch",
-                      timeout=600)
-        assert run.returncode == 0 and "Completed" in run.stdout, run.stdout + run.stderr
+        scheduled = f"{DEPLOYED_DAY + timedelta(days=1)}T05:00:00Z"
+        run = prefect("deployment", "run", "rainforest-daily/daily", "--start-at", scheduled, "--watch", timeout=600)
+        assert run.returncode == 0 and "Completed" in run.stdout, run.stdout + run.stderr + WORKER_LOG.read_text()[-3000:]
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
