@@ -68,7 +68,7 @@ test: stack-up
 unit-test: install
 	$(PYTEST) tests -m "not integration"
 
-BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild
+BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild --restatement
 bench: stack-up
 	$(VENV)/bin/python -m infra.bench $(BENCH_ARGS)
 

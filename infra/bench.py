@@ -100,6 +100,20 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
     return timings
 
 
+def rename_a_category(run_date: date) -> None:
+    """A category renamed upstream on the measured day: the next run restates the category report of every date."""
+    from infra.health import connect_upstream
+
+    conn = connect_upstream()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE rainforest.category SET name = name || ' (renamed)', last_updated_ts = %s "
+                        "WHERE category_id = 1", (f"{run_date} 12:00",))
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders-per-day", type=int, default=100_000)
@@ -108,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-rebuild", action="store_true", help="also time a full rebuild of the last day")
     parser.add_argument("--isolate", nargs="*", default=["gold.daily_category_metrics"], metavar="TABLE",
                         help="tables also timed alone on the measured day (default: %(default)s)")
+    parser.add_argument("--restatement", action="store_true",
+                        help="also time a rerun of the last day after a category rename (every date restated)")
     parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
     args = parser.parse_args(argv)
     last_day = args.start + timedelta(days=args.days - 1)
@@ -134,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     report["runs"]["incremental"] = timed_run(last_day, False, "incremental")
     if args.isolate:
         report["isolated_tables"] = isolated_runs(args.isolate, last_day)
+    if args.restatement:
+        rename_a_category(last_day)
+        report["runs"]["restatement"] = timed_run(last_day, False, "rerun after a category rename")
     if args.full_rebuild:
         report["runs"]["full_rebuild"] = timed_run(last_day, True, "full rebuild")
         report["incremental_speedup_vs_full_rebuild"] = round(
