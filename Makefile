@@ -10,6 +10,8 @@ ORDERS_PER_DAY ?= 2000
 
 export PREFECT_HOME ?= $(CURDIR)/.state/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+export OTEL_SDK_DISABLED ?= true
 export PREFECT_LOGGING_LEVEL ?= INFO
 
 .PHONY: install stack-up stack-down stack-status prefect-up deploy worker cluster-up cluster-down cluster-test \

@@ -48,12 +48,19 @@ class Settings:
     warehouse: str
     spark_master: str
     spark_driver_memory: str
+    spark_driver_host: str
     shuffle_partitions: int
     jars_dir: Path
     reports_dir: Path
     prefect_port: int
     prefect_auth: str
     prefect_api_url: str
+
+    def s3_environment(self) -> dict[str, str]:
+        """S3 and catalog (SigV4) credentials as the AWS SDK's environment variables: the Spark JVMs read them
+        from their environment, never from a command line (`ps` shows `--conf` arguments)."""
+        return {"AWS_ACCESS_KEY_ID": self.s3_access_key, "AWS_SECRET_ACCESS_KEY": self.s3_secret_key,
+                "AWS_REGION": self.s3_region}
 
     def pyiceberg_properties(self) -> dict[str, str]:
         return {
@@ -98,6 +105,7 @@ def settings() -> Settings:
         warehouse=_get(env, "RAINFOREST_WAREHOUSE", "s3://lake/"),
         spark_master=_get(env, "SPARK_MASTER", "local[*]"),
         spark_driver_memory=_get(env, "RAINFOREST_SPARK_DRIVER_MEMORY", "4g"),
+        spark_driver_host=_get(env, "RAINFOREST_SPARK_DRIVER_HOST", "127.0.0.1"),
         shuffle_partitions=int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),
         jars_dir=Path(_get(env, "RAINFOREST_JARS_DIR", str(home / "jars"))),
         reports_dir=Path(_get(env, "RAINFOREST_REPORTS_DIR", str(home / "reports"))),

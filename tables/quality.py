@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,9 @@ def checks_file(layer: str, name: str) -> Path:
 
 
 def disable_soda_telemetry() -> None:
-    """Soda writes ~/.soda/config.yml with anonymous usage stats on; this machine has no network for it."""
+    """Soda writes ~/.soda/config.yml with anonymous usage stats on, and installs an OpenTelemetry exporter:
+    nothing is sent anywhere (OTEL_SDK_DISABLED is the backstop)."""
+    os.environ["OTEL_SDK_DISABLED"] = "true"
     SODA_CONFIG.parent.mkdir(parents=True, exist_ok=True)
     if "send_anonymous_usage_stats: false" not in (SODA_CONFIG.read_text() if SODA_CONFIG.exists() else ""):
         SODA_CONFIG.write_text("send_anonymous_usage_stats: false\n")
@@ -52,9 +55,9 @@ def summarise(results: dict[str, object]) -> list[dict[str, object]]:
 def scan(spark: SparkSession, layer: str, name: str, data: DataFrame, run_label: str,
          extra_views: dict[str, DataFrame] | None = None) -> ScanOutcome:
     """Run the table's checks on `data` (registered as a temp view named after the table) and keep the JSON."""
+    disable_soda_telemetry()  # before the import: importing soda.scan writes its config with usage stats on
     from soda.scan import Scan
 
-    disable_soda_telemetry()
     soda_scan = Scan()
     soda_scan.set_scan_definition_name(f"{layer}.{name}.{run_label}")
     soda_scan.set_data_source_name("lake")

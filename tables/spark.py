@@ -21,7 +21,8 @@ session_start_seconds: float | None = None  # how long this process's session to
 
 
 def catalog_conf(cfg: Settings) -> dict[str, str]:
-    """Iceberg REST catalog `lake` with SigV4 auth and S3FileIO, as SeaweedFS's own Spark suite connects."""
+    """Iceberg REST catalog `lake` with SigV4 auth and S3FileIO, as SeaweedFS's own Spark suite connects. The
+    keys are not here: the AWS SDK takes them from the JVM's environment (`Settings.s3_environment`)."""
     prefix = f"spark.sql.catalog.{CATALOG}"
     return {
         prefix: "org.apache.iceberg.spark.SparkCatalog",
@@ -31,13 +32,9 @@ def catalog_conf(cfg: Settings) -> dict[str, str]:
         f"{prefix}.rest.sigv4-enabled": "true",
         f"{prefix}.rest.signing-name": "s3",
         f"{prefix}.rest.signing-region": cfg.s3_region,
-        f"{prefix}.rest.access-key-id": cfg.s3_access_key,
-        f"{prefix}.rest.secret-access-key": cfg.s3_secret_key,
         f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         f"{prefix}.s3.endpoint": cfg.s3_endpoint,
         f"{prefix}.s3.path-style-access": "true",
-        f"{prefix}.s3.access-key-id": cfg.s3_access_key,
-        f"{prefix}.s3.secret-access-key": cfg.s3_secret_key,
         f"{prefix}.client.region": cfg.s3_region,
         # Branches and mains also move through pyiceberg (tables.lake): always read the catalog's current state.
         f"{prefix}.cache-enabled": "false",
@@ -56,6 +53,13 @@ def session_conf(cfg: Settings) -> dict[str, str]:
         "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024 * 1024),
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.driver.memory": cfg.spark_driver_memory,
+        # Nothing listens beyond loopback (a remote cluster sets RAINFOREST_SPARK_DRIVER_HOST), no web UI (the
+        # history server shows finished runs), and JDBC timestamps do not depend on the host's time zone.
+        "spark.driver.host": cfg.spark_driver_host,
+        "spark.driver.bindAddress": cfg.spark_driver_host,
+        "spark.ui.enabled": "false",
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.ui.showConsoleProgress": "false",
         "spark.scheduler.mode": "FAIR",
         "spark.eventLog.enabled": "true",
@@ -72,7 +76,7 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
         if _session is not None:
             return _session
         cfg = settings()
-        os.environ.setdefault("AWS_REGION", cfg.s3_region)
+        os.environ.update(cfg.s3_environment())
         event_log_dir(cfg).mkdir(parents=True, exist_ok=True)
         builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
         for key, value in session_conf(cfg).items():

@@ -11,6 +11,8 @@ os.environ.update({
     "RAINFOREST_WAREHOUSE": "s3://lake-test/",
     "RAINFOREST_SHUFFLE_PARTITIONS": "2",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "OTEL_SDK_DISABLED": "true",
 })
 
 from collections.abc import Iterator  # noqa: E402

@@ -61,6 +61,7 @@ def up() -> None:
     cfg = settings()
     event_log_dir(cfg).mkdir(parents=True, exist_ok=True)
     env = {
+        **cfg.s3_environment(),  # executors inherit the workers' environment: keys never on a command line
         "SPARK_HOME": str(SPARK_HOME),
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_LOCAL_IP": "127.0.0.1",
