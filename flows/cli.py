@@ -68,6 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
+    if args.end < args.start:
+        raise RainforestError(f"--end {args.end} is before --start {args.start}; nothing was run")
     from infra.local.stack import use_local_prefect_server
 
     use_local_prefect_server()
@@ -90,6 +92,8 @@ def cmd_soda_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.date_to < args.date_from:
+        raise RainforestError(f"--from {args.date_from} is after --to {args.date_to}")
     from tables.reports import print_report
 
     print_report(args.report, args.date_from, args.date_to, args.format)

@@ -71,6 +71,9 @@ def log_rows() -> list[dict[str, Any]]:
 def append_log(rows: list[dict[str, Any]]) -> None:
     lake.thread_catalog().create_namespace_if_not_exists(META_NAMESPACE)
     table = lake.thread_catalog().create_table_if_not_exists(PUBLISH_LOG, LOG_SCHEMA)
+    if set(LOG_SCHEMA.names) - set(table.schema().column_names):  # a log written before the publish protocol
+        with table.update_schema() as update:
+            update.union_by_name(LOG_SCHEMA)
     table.append(pa.Table.from_pylist(rows, schema=LOG_SCHEMA))
 
 
