@@ -77,6 +77,7 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
             return _session
         cfg = settings()
         os.environ.update(cfg.s3_environment())
+        os.environ.setdefault("SPARK_LOCAL_IP", cfg.spark_driver_host)
         event_log_dir(cfg).mkdir(parents=True, exist_ok=True)
         builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
         for key, value in session_conf(cfg).items():
