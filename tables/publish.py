@@ -1,7 +1,7 @@
 """Publishing a run as one step readers see whole, and the publish log that pins what they read.
 
-Iceberg commits one table at a time (SeaweedFS's REST catalog answers the multi-table `transactions/commit`
-endpoint, but no other catalog we target has to, and a half-applied publish must be recoverable anyway). So a
+Iceberg commits one table at a time (the REST multi-table `transactions/commit` is optional and SeaweedFS's
+atomicity for it unverified; a half-applied publish must be recoverable anyway: README "Publish"). So a
 publish is: (1) append the *intent* — every table with the snapshot it audited — to `meta.publish_log` (one
 atomic commit); (2) move each table's main to its snapshot; (3) append a *complete* row; (4) drop run branches.
 Readers resolve tables through the last complete publish, so a kill between (1) and (3) shows them the previous
