@@ -36,7 +36,7 @@ def both_reports() -> tuple[list[dict], list[dict]]:
 def start_run(run_date: date, pause_at: str | None = None) -> subprocess.Popen[str]:
     marker = settings().home / "paused"
     marker.unlink(missing_ok=True)
-    env = {**os.environ, "RAINFOREST_PAUSE_MARKER": str(marker)}
+    env = {**os.environ, "RAINFOREST_PAUSE_MARKER": str(marker), "PYTHONUNBUFFERED": "1"}
     if pause_at:
         env["RAINFOREST_PAUSE_AT"] = pause_at
     return subprocess.Popen([RAINFOREST, "run", "--date", str(run_date)], env=env, stdout=subprocess.PIPE,
@@ -109,8 +109,8 @@ def test_two_runs_at_once_one_fails_fast_and_the_lake_ends_right(days: None) -> 
 
 
 def run_and_restart(service: str, when: str) -> tuple[int, str]:
-    """A rerun of NEXT_DAY during which `service` is stopped and started again as soon as the run prints
-    `when`; returns the run's exit code and output."""
+    """A rerun of NEXT_DAY during which `service` is stopped as soon as the run prints `when`, and started
+    again 3 s later; returns the run's exit code and output."""
     process = start_run(NEXT_DAY)
     assert process.stdout is not None
     lines: list[str] = []
@@ -119,16 +119,20 @@ def run_and_restart(service: str, when: str) -> tuple[int, str]:
         if when in line:
             break
     stack.down([service])
+    time.sleep(3)  # long enough for the run's in-flight calls to fail
     stack.up([service])
     lines.append(process.communicate(timeout=900)[0])
     return process.returncode, "".join(lines)
 
 
-@pytest.mark.parametrize("service, when", [("postgres", "Beginning subflow run 'bronze-"),
-                                           ("seaweedfs", "Beginning subflow run 'silver-")])
+@pytest.mark.parametrize("service, when", [("postgres", f"Beginning subflow run 'bronze-{NEXT_DAY}'"),
+                                           ("seaweedfs", f"Beginning subflow run 'silver-{NEXT_DAY}'")])
 def test_a_service_restarted_mid_run_is_retried_or_fails_cleanly(days: None, service: str, when: str) -> None:
     before, reports = main_snapshots(), both_reports()
     code, output = run_and_restart(service, when)
+    retried = "Retry 1/" in output or "AwaitingRetry" in output
+    print(f"{service} restarted mid-run: exit {code}, {'retried' if retried else 'no retry'}")  # for the record
+    (settings().home / f"restart-{service}.log").write_text(output)
     if code != 0:  # failed after its retries: clearly, naming the service, with nothing published
         assert "did not answer" in output and "main is unchanged" in output, output[-3000:]
         assert main_snapshots() == before and both_reports() == reports
