@@ -72,8 +72,10 @@ def on_branch(table: str, branch: str) -> str:
 
 
 def jdbc_options() -> tuple[str, dict[str, str]]:
+    """The JDBC URL of the upstream DSN, keeping its parameters (`sslmode`, …) and IPv6 hosts."""
     dsn = urlparse(settings().upstream_dsn)
-    url = f"jdbc:postgresql://{dsn.hostname}:{dsn.port or 5432}{dsn.path}"
+    host = f"[{dsn.hostname}]" if ":" in (dsn.hostname or "") else dsn.hostname
+    url = f"jdbc:postgresql://{host}:{dsn.port or 5432}{dsn.path}" + (f"?{dsn.query}" if dsn.query else "")
     return url, {"user": unquote(dsn.username or ""), "password": unquote(dsn.password or ""),
                  "driver": "org.postgresql.Driver", "fetchsize": "20000"}
 
