@@ -7,6 +7,7 @@ dates after the last published one, in order, so it never publishes over a hole.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -34,8 +35,11 @@ def retry_when_transient(_task: object, _run: TaskRun, state: State) -> bool:
     return isinstance(error, BaseException) and transient_service(error) is not None
 
 
-@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_when_transient)
+IO_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": IO_RETRIES, "retry_delay_seconds": IO_RETRY_DELAYS,
+                           "retry_condition_fn": retry_when_transient}  # every task here does I/O
+
+
+@task(**IO_TASK)
 def build_table(identifier: str, ctx: RunContext) -> engine.TableResult:
     result = engine.run_table(get_spark(), table(identifier), ctx)
     publish.pause_point(f"written:{identifier}")
@@ -55,20 +59,17 @@ def layer_flow(layer: str, ctx: RunContext) -> list[engine.TableResult]:
     return [future.result() for future in futures.values()]
 
 
-@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_when_transient)
+@task(**IO_TASK)
 def reconcile_orders(ctx: RunContext) -> None:
     get_run_logger().info(reconcile.reconcile(get_spark(), ctx))
 
 
-@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_when_transient)
+@task(**IO_TASK)
 def publish_run(results: list[engine.TableResult], ctx: RunContext) -> None:
     publish.publish(results, ctx)
 
 
-@task(cache_policy=NO_CACHE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_when_transient)
+@task(**IO_TASK)
 def resume_interrupted_publish() -> None:
     release = publish.resume_interrupted()
     if release is not None:
