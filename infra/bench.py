@@ -96,7 +96,7 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
         timings[identifier] = {"seconds": round(result.seconds, 2), "phases": result.phases}
         progress(f"isolated: {identifier} {result.seconds:.2f}s {result.phases}")
     for name in branched:
-        lake.drop_branches(name, [ctx.branch])
+        lake.drop_branches(name, ctx.branch)
     return timings
 
 

@@ -88,9 +88,11 @@ def move_main(identifier: str, snapshot_id: int) -> bool:
     return True
 
 
-def drop_branches(identifier: str, branches: list[str]) -> None:
+def drop_branches(identifier: str, prefix: str) -> None:
+    """Drop every branch whose name starts with `prefix` (one table load, one commit)."""
     table = thread_catalog().load_table(identifier)
-    present = [name for name in branches if name in table.refs()]
+    present = [name for name, ref in table.refs().items()
+               if name.startswith(prefix) and ref.snapshot_ref_type is SnapshotRefType.BRANCH and name != "main"]
     if present:
         with table.manage_snapshots() as refs:
             for name in present:

@@ -117,12 +117,6 @@ def dates_to_catch_up(run_date: date, rows: list[dict[str, Any]]) -> list[date]:
     return [last + timedelta(days=n) for n in range(1, (run_date - last).days)]
 
 
-def pinned_snapshot(identifier: str) -> int | None:
-    """The snapshot of a table in the last complete publish (None: never published)."""
-    release = last_release()
-    return release.snapshots.get(identifier) if release else None
-
-
 def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -149,7 +143,7 @@ def complete(release: Release) -> None:
                  "published_at": now(), "table_name": None, "snapshot_id": None, "total_rows": None,
                  "checks_passed": None, "checks_failed": None, "checks": None}])
     for identifier in release.snapshots:
-        lake.drop_branches(identifier, [name for name in lake.branch_heads(identifier) if name.startswith("run_")])
+        lake.drop_branches(identifier, "run_")
 
 
 def resume_interrupted() -> Release | None:
