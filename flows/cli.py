@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import date
 
-from infra.errors import RainforestError
+from infra.errors import RainforestError, transient_service
 
 
 def _date(text: str) -> date:
@@ -60,9 +60,10 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from infra.local.stack import use_local_prefect_server
 
-    use_local_prefect_server()
-    from flows.daily import rainforest_daily
+    from flows.daily import ensure_days_over, rainforest_daily
 
+    ensure_days_over([args.date])
+    use_local_prefect_server()
     rainforest_daily(run_date=args.date, full_refresh=args.full_refresh)
     return 0
 
@@ -72,17 +73,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise RainforestError(f"--end {args.end} is before --start {args.start}; nothing was run")
     from infra.local.stack import use_local_prefect_server
 
-    use_local_prefect_server()
-    from flows.daily import rainforest_backfill
+    from flows.daily import ensure_days_over, rainforest_backfill
 
+    ensure_days_over([args.end])
+    use_local_prefect_server()
     rainforest_backfill(start=args.start, end=args.end)
     return 0
 
 
 def cmd_soda_scan(args: argparse.Namespace) -> int:
+    from infra.health import check_lake
     from tables.publish import scan_published
     from tables.spark import get_spark
 
+    check_lake()
     outcomes = scan_published(get_spark(), args.date)
     for outcome in outcomes:
         print(f"== {outcome.table} ({outcome.report_path})\n{outcome.logs}\n")
@@ -94,8 +98,10 @@ def cmd_soda_scan(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     if args.date_to < args.date_from:
         raise RainforestError(f"--from {args.date_from} is after --to {args.date_to}")
+    from infra.health import check_lake
     from tables.reports import print_report
 
+    check_lake()
     print_report(args.report, args.date_from, args.date_to, args.format)
     return 0
 
@@ -151,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except RainforestError as error:
         print(f"rainforest: error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        service = transient_service(error)
+        if service is None:
+            raise
+        print(f"rainforest: error: {service} stopped answering ({str(error).splitlines()[0][:200]}); nothing was "
+              "published: start it (`rainforest stack up`) and run the command again", file=sys.stderr)
         return 2
 
 

@@ -6,10 +6,13 @@ dates after the last published one, in order, so it never publishes over a hole.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+import time
+
+from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
@@ -18,6 +21,7 @@ from prefect.runtime import flow_run
 from prefect.states import State
 
 from infra.errors import RainforestError, RunFailedError, transient_service
+from flows.console import say
 from infra.health import check_services
 from tables import engine, publish, quality, reconcile
 from tables.registry import layer_tables, table
@@ -29,10 +33,14 @@ IO_RETRIES = 2
 IO_RETRY_DELAYS = [5, 20]
 
 
-def retry_when_transient(_task: object, _run: TaskRun, state: State) -> bool:
+def retry_when_transient(_task: object, run: TaskRun, state: State) -> bool:
     """Retry a fault of a service that may come back (a restart, a dropped connection); never a failed check."""
     error = state.result(raise_on_failure=False)
-    return isinstance(error, BaseException) and transient_service(error) is not None
+    service = transient_service(error) if isinstance(error, BaseException) else None
+    if service is not None and run.run_count <= IO_RETRIES:
+        say("%s: %s did not answer; retry %d of %d in %d s", run.name.rsplit("-", 1)[0], service, run.run_count,
+            IO_RETRIES, IO_RETRY_DELAYS[run.run_count - 1], level=logging.WARNING)
+    return service is not None
 
 
 IO_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": IO_RETRIES, "retry_delay_seconds": IO_RETRY_DELAYS,
@@ -43,9 +51,22 @@ IO_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": IO_RETRIES, "ret
 def build_table(identifier: str, ctx: RunContext) -> engine.TableResult:
     result = engine.run_table(get_spark(), table(identifier), ctx)
     publish.pause_point(f"written:{identifier}")
-    get_run_logger().info("%s: %d rows on %s, checks passed, %.1fs", identifier, result.total_rows, ctx.branch,
-                          result.seconds)
+    say(table_line(result))
     return result
+
+
+def table_line(result: engine.TableResult) -> str:
+    """`layer  table  rows written  rows in the table  checks  seconds`, aligned across a run's lines."""
+    layer, name = result.table.split(".", 1)
+    if result.unchanged:
+        work = f"{'inputs unchanged, main kept':>36}"
+    else:
+        work = f"{result.records_added:>11,} rows written"
+    passed = sum(check["outcome"] == "pass" for check in result.checks)
+    warned = sum(check["outcome"] == "warn" for check in result.checks)
+    checks = f"{passed:>3} checks passed" if result.checks else f"{'no checks':>16}"
+    checks += f", {warned} warned" if warned else ""
+    return f"{layer:<9} {name:<24} {work} {result.total_rows:>11,} in table {checks}  {result.seconds:5.1f} s"
 
 
 @flow
@@ -61,7 +82,7 @@ def layer_flow(layer: str, ctx: RunContext) -> list[engine.TableResult]:
 
 @task(**IO_TASK)
 def reconcile_orders(ctx: RunContext) -> None:
-    get_run_logger().info(reconcile.reconcile(get_spark(), ctx))
+    say("%-34s %s", "gold      reconciliation", reconcile.reconcile(get_spark(), ctx))
 
 
 @task(**IO_TASK)
@@ -73,17 +94,18 @@ def publish_run(results: list[engine.TableResult], ctx: RunContext) -> None:
 def resume_interrupted_publish() -> None:
     release = publish.resume_interrupted()
     if release is not None:
-        get_run_logger().warning("completed the publish of %s that a killed run left half done",
-                                 release.run_date)
+        say("completed the publish of %s that a killed run left half done", release.run_date,
+            level=logging.WARNING)
 
 
-def run_day(run_date: date, full_refresh: bool) -> list[engine.TableResult]:
+def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[engine.TableResult]:
     """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed."""
+    began = time.monotonic()
     rows = publish.log_rows()
     incremental = not full_refresh and any(day < run_date for day in publish.published_dates(rows))
     ctx = RunContext(run_date, full_refresh, incremental)
-    get_run_logger().info("run %s on branch %s (%s)", run_date, ctx.branch,
-                          "incremental" if incremental else "full load up to that date")
+    say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full load up to that date",
+        ctx.branch)
     results: list[engine.TableResult] = []
     try:
         for layer in LAYERS:
@@ -92,6 +114,8 @@ def run_day(run_date: date, full_refresh: bool) -> list[engine.TableResult]:
             if layer == "gold":
                 reconcile_orders(ctx)
         publish_run(results, ctx)
+        say(day_summary(run_date, results, time.monotonic() - began, position))
+        say("Soda reports of the run: %s", quality.run_reports_dir(ctx.reports_label))
     except Exception as error:
         service = transient_service(error)
         if service is None:
@@ -106,6 +130,24 @@ def run_day(run_date: date, full_refresh: bool) -> list[engine.TableResult]:
     return results
 
 
+def day_summary(run_date: date, results: list[engine.TableResult], seconds: float, position: str) -> str:
+    checks = [check["outcome"] for result in results for check in result.checks]
+    warned = checks.count("warn")
+    return (f"{run_date} published{f' (day {position})' if position else ''}: {len(results)} tables, "
+            f"{sum(r.records_added for r in results):,} rows written, {checks.count('pass')} checks passed"
+            f"{f', {warned} warned' if warned else ''}, in {seconds:.0f} s")
+
+
+def ensure_days_over(dates: list[date]) -> None:
+    """A day runs once it is over (UTC): a run for today or a later day would publish a partial day."""
+    today = datetime.now(timezone.utc).date()
+    early = [day for day in dates if day >= today]
+    if early:
+        when = "is today" if early[0] == today else "is in the future"
+        raise RainforestError(f"{early[0]} {when}: a day runs once it is over (UTC), the latest date that can run "
+                              f"now is {today - timedelta(days=1)}; nothing was run")
+
+
 def scheduled_run_date() -> date:
     """The day before the flow run's scheduled start (UTC): a late or queued run neither skips nor repeats a
     day. Outside a flow run (a plain call), the day before now."""
@@ -117,24 +159,32 @@ def scheduled_run_date() -> date:
 def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[engine.TableResult]]:
     """Under the writer lock: complete an interrupted publish, catch up unpublished dates before the first
     asked one, then run the dates in order (a failed day stops the rest)."""
+    began = time.monotonic()
+    ensure_days_over(dates)
     check_services()
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
         engine.ensure_namespaces(get_spark())
         resume_interrupted_publish()
         behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
         if behind:
-            get_run_logger().warning("%d earlier date(s) not published yet (%s to %s): running them first",
-                                     len(behind), behind[0], behind[-1])
+            say("%d earlier date(s) not published yet (%s to %s): running them first", len(behind), behind[0],
+                behind[-1], level=logging.WARNING)
         done: dict[date, list[engine.TableResult]] = {}
-        for day in [*behind, *dates]:
+        days = [*behind, *dates]
+        for number, day in enumerate(days, start=1):
+            position = f"{number}/{len(days)}" if len(days) > 1 else ""
             try:
-                done[day] = run_day(day, full_refresh and day in dates)
+                done[day] = run_day(day, full_refresh and day in dates, position)
             except RainforestError as error:
                 if day == dates[0] and not behind:
                     raise
                 raise RunFailedError(f"stopped at {day} (published: {', '.join(map(str, done)) or 'none'}); "
                                      f"fix it and run `rainforest backfill --start {day} --end {dates[-1]}`:\n"
                                      f"{error}") from error
+        if len(done) > 1:
+            say("published %d dates, %s to %s, in %.0f s", len(done), days[0], days[-1], time.monotonic() - began)
+        if str(flow_run.ui_url).startswith("http"):  # None without a Prefect UI (a temporary server)
+            say("Prefect run: %s", flow_run.ui_url)
         return done
 
 

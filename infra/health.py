@@ -51,7 +51,11 @@ def check_s3() -> None:
         raise ServiceUnavailableError("S3 store (SeaweedFS)", settings().s3_endpoint, str(error)) from error
 
 
-def check_services() -> None:
-    connect_upstream().close()
+def check_lake() -> None:
     check_catalog()
     check_s3()
+
+
+def check_services() -> None:
+    connect_upstream().close()
+    check_lake()

@@ -15,6 +15,13 @@ from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"
+# Nothing phones home: Prefect's SDK analytics, its server's telemetry, OpenTelemetry exporters (Soda installs one).
+NO_TELEMETRY = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "OTEL_SDK_DISABLED": "true"}
+
+
+def no_telemetry() -> None:
+    """Set NO_TELEMETRY in this process and its children; call it before Prefect or Soda is imported."""
+    os.environ.update(NO_TELEMETRY)
 
 
 def read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
@@ -45,6 +52,7 @@ class Settings:
     s3_access_key: str
     s3_secret_key: str
     catalog_uri: str
+    seaweedfs_jwt_key: str
     warehouse: str
     spark_master: str
     spark_driver_memory: str
@@ -102,6 +110,7 @@ def settings() -> Settings:
         s3_access_key=_get(env, "RAINFOREST_S3_ACCESS_KEY", ""),
         s3_secret_key=_get(env, "RAINFOREST_S3_SECRET_KEY", ""),
         catalog_uri=_get(env, "RAINFOREST_CATALOG_URI", "http://127.0.0.1:8181"),
+        seaweedfs_jwt_key=_get(env, "RAINFOREST_SEAWEEDFS_JWT_KEY", ""),
         warehouse=_get(env, "RAINFOREST_WAREHOUSE", "s3://lake/"),
         spark_master=_get(env, "SPARK_MASTER", "local[*]"),
         spark_driver_memory=_get(env, "RAINFOREST_SPARK_DRIVER_MEMORY", "4g"),

@@ -7,7 +7,7 @@ passed.
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -41,6 +41,7 @@ class TableResult:
     started_at: float = 0.0  # epoch seconds, to derive layer wall times
     records_added: int = 0  # rows the run's snapshot added (merges rewrite files: includes rewritten rows)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step of the runner, for profiles
+    unchanged: bool = False  # no input changed this run: main's snapshot is kept
 
 
 class Stopwatch:
@@ -56,8 +57,7 @@ class Stopwatch:
         self._last = now
 
 
-def log(message: str) -> None:
-    print(f"[engine] {message}", file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
 
 
 def qualified(table: str) -> str:
@@ -207,7 +207,7 @@ def ensure_table(spark: SparkSession, spec: TableSpec, example: DataFrame) -> No
     if spec.partitioned_by:
         writer = writer.partitionedBy(*[partition_transform(p) for p in spec.partitioned_by])
     writer.create()
-    log(f"created {spec.identifier}")
+    logger.info("created %s", spec.identifier)
 
 
 def branch_head(table: str, branch: str) -> lake.BranchHead:
@@ -363,9 +363,8 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
         lake.create_branch(spec.identifier, ctx.branch)
         head = branch_head(spec.identifier, ctx.branch)
         watch.lap("unchanged")
-        log(f"{spec.identifier}: inputs unchanged this run, main kept ({head.total_records} rows)")
         return TableResult(spec.identifier, head.snapshot_id, head.total_records, time.monotonic() - started, [],
-                           started_at, 0, watch.phases)
+                           started_at, 0, watch.phases, unchanged=True)
     dates: Dates = None
     if spec.source is not None:
         dates = [ctx.run_date]
@@ -389,9 +388,7 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     watch.lap("audit")
     head = branch_head(spec.identifier, ctx.branch)
     watch.lap("branch")
-    seconds = time.monotonic() - started
-    log(f"{spec.identifier}: written on {ctx.branch} and checked in {seconds:.1f}s ({head.total_records} rows)")
-    return TableResult(spec.identifier, head.snapshot_id, head.total_records, seconds,
+    return TableResult(spec.identifier, head.snapshot_id, head.total_records, time.monotonic() - started,
                        outcome.checks if outcome else [], started_at, head.added_records, watch.phases)
 
 

@@ -12,6 +12,7 @@ audit), so nothing it extracted is lost.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ from pyspark.sql import DataFrame, SparkSession
 from infra.errors import RainforestError
 from infra.settings import settings
 from tables import lake, quality
-from tables.engine import META_NAMESPACE, TableResult, date_partition_column, log, on_dates, qualified
+from tables.engine import META_NAMESPACE, TableResult, date_partition_column, on_dates, qualified
 from tables.registry import all_tables, table
 from tables.spec import RunContext, TableSpec, utc_stamp
+
+logger = logging.getLogger(__name__)
 
 PUBLISH_LOG = f"{META_NAMESPACE}.publish_log"
 INTENT, COMPLETE = "intent", "complete"
@@ -137,7 +140,7 @@ def complete(release: Release) -> None:
     writer runs at a time, so every other run branch belongs to a finished or abandoned run)."""
     for identifier, snapshot_id in release.snapshots.items():
         if lake.move_main(identifier, snapshot_id):
-            log(f"published {identifier} (snapshot {snapshot_id})")
+            logger.info("published %s (snapshot %d)", identifier, snapshot_id)
         pause_point(f"published:{identifier}")
     append_log([{"run_id": release.run_id, "run_date": release.run_date, "state": COMPLETE,
                  "published_at": now(), "table_name": None, "snapshot_id": None, "total_rows": None,
@@ -150,7 +153,7 @@ def resume_interrupted() -> Release | None:
     """Complete a publish a killed process left half done (its tables had all passed their audits)."""
     release = interrupted(log_rows())
     if release is not None:
-        log(f"completing the interrupted publish of {release.run_date} ({release.run_id})")
+        logger.info("completing the interrupted publish of %s (%s)", release.run_date, release.run_id)
         complete(release)
     return release
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 import threading
 import time
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -15,6 +15,8 @@ from infra.local.stack import ensure_jars
 from infra.settings import Settings, settings
 
 CATALOG = "lake"
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
 _lock = threading.Lock()
 _session: SparkSession | None = None
 session_start_seconds: float | None = None  # how long this process's session took to start (benchmarks)
@@ -58,8 +60,8 @@ def session_conf(cfg: Settings) -> dict[str, str]:
         "spark.driver.host": cfg.spark_driver_host,
         "spark.driver.bindAddress": cfg.spark_driver_host,
         "spark.ui.enabled": "false",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
-        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.driver.extraJavaOptions": JVM_OPTIONS,
+        "spark.executor.extraJavaOptions": JVM_OPTIONS,
         "spark.ui.showConsoleProgress": "false",
         "spark.scheduler.mode": "FAIR",
         "spark.eventLog.enabled": "true",
@@ -88,6 +90,4 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
         spark.sparkContext.setLogLevel("ERROR")
         atexit.register(spark.stop)  # completes the event log, so the history server lists the run as done
         _session = spark
-        print(f"[spark] session on {cfg.spark_master} started in {session_start_seconds:.1f}s",
-              file=sys.stderr, flush=True)
         return spark

@@ -14,6 +14,22 @@ from typing import Callable
 from infra.errors import StackError
 
 
+def write_private(path: Path, text: str, append: bool = False) -> None:
+    """Write a file readable by its owner only, created 0600 (never widened and narrowed afterwards)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    with os.fdopen(os.open(path, flags, 0o600), "a" if append else "w") as handle:
+        handle.write(text)
+
+
+def private_dir(path: Path) -> Path:
+    """A folder created 0700, and so are its missing parents (`mkdir(parents=True)` would not apply the mode
+    to them)."""
+    for folder in [*reversed(path.parents), path]:
+        if not folder.exists():
+            folder.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
 def log(message: str) -> None:
     print(f"[stack] {message}", file=sys.stderr, flush=True)
 
@@ -62,8 +78,8 @@ def running(pidfile: Path) -> bool:
 
 def spawn(pidfile: Path, logfile: Path, command: list[str], env: dict[str, str] | None = None,
           cwd: Path | None = None) -> None:
-    pidfile.parent.mkdir(parents=True, exist_ok=True)
-    with logfile.open("ab") as output:
+    private_dir(pidfile.parent)
+    with os.fdopen(os.open(logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
                                    cwd=cwd or pidfile.parent, env={**os.environ, **(env or {})})
     pidfile.write_text(str(process.pid))

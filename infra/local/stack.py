@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Callable
 
 from infra.errors import StackError
-from infra.local.daemon import log, pid_alive, port_open, running, spawn, terminate, wait_until
-from infra.settings import ENV_FILE, REPO_ROOT, Settings, read_env_file, settings
+from infra.local.daemon import (log, pid_alive, port_open, private_dir, running, spawn, terminate, wait_until,
+                                write_private)
+from infra.settings import ENV_FILE, NO_TELEMETRY, REPO_ROOT, Settings, read_env_file, settings
 
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
 # `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets.
 TABLE_BUCKETS = ("lake", "lake-test", "lake-bench")
 GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY",
-                     "RAINFOREST_PREFECT_AUTH")
+                     "RAINFOREST_PREFECT_AUTH", "RAINFOREST_SEAWEEDFS_JWT_KEY")
 
 
 def ensure_env_file(path: Path = ENV_FILE) -> None:
@@ -39,13 +40,13 @@ def ensure_env_file(path: Path = ENV_FILE) -> None:
     missing = [key for key in GENERATED_SECRETS if key not in existing]
     if not missing:
         return
-    with path.open("a") as env_file:
-        for key in missing:
-            value = secrets.token_hex(8) if key.endswith("ACCESS_KEY") else secrets.token_urlsafe(24)
-            if key == "RAINFOREST_PREFECT_AUTH":
-                value = f"rainforest:{value}"  # Prefect's basic-auth "user:password" string
-            env_file.write(f"{key}={value}\n")
-    path.chmod(0o600)
+    lines = []
+    for key in missing:
+        value = secrets.token_hex(8) if key.endswith("ACCESS_KEY") else secrets.token_urlsafe(24)
+        if key == "RAINFOREST_PREFECT_AUTH":
+            value = f"rainforest:{value}"  # Prefect's basic-auth "user:password" string
+        lines.append(f"{key}={value}\n")
+    write_private(path, "".join(lines), append=True)
     settings.cache_clear()
     log(f"generated local credentials in {path}")
 
@@ -111,15 +112,14 @@ def postgres_start(cfg: Settings) -> None:
     if postgres_healthy(cfg):
         _ensure_database(cfg)
         return
-    base.mkdir(parents=True, exist_ok=True)
+    private_dir(base)
     _let_postgres_traverse(base)
     _chown_to_postgres(base)
     if not (data / "PG_VERSION").exists():
         log("initialising the upstream PostgreSQL cluster")
         password_file = base / "pwfile"
-        password_file.write_text(cfg.pg_password + "\n")
+        write_private(password_file, cfg.pg_password + "\n")
         _chown_to_postgres(password_file)
-        password_file.chmod(0o600)
         _pg_run(
             [str(cfg.pg_bin / "initdb"), "-D", str(data), "-U", cfg.pg_user, f"--pwfile={password_file}",
              "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"],
@@ -202,9 +202,19 @@ def seaweedfs_healthy(cfg: Settings) -> bool:
     return http_ok(f"{cfg.catalog_uri}/v1/config") and port_open(_port(cfg.s3_endpoint))
 
 
+def _weed_jwt_environment(cfg: Settings) -> dict[str, str]:
+    """Sign every internal HTTP read and write (filer and volume servers) with a generated key, so the lake's
+    files cannot be read around the S3 credentials. SeaweedFS reads `WEED_*` variables like security.toml."""
+    if not cfg.seaweedfs_jwt_key:
+        raise StackError("RAINFOREST_SEAWEEDFS_JWT_KEY is empty; `rainforest stack up` generates it into .env")
+    return {name: cfg.seaweedfs_jwt_key for name in (
+        "WEED_JWT_SIGNING_KEY", "WEED_JWT_SIGNING_READ_KEY", "WEED_JWT_FILER_SIGNING_KEY",
+        "WEED_JWT_FILER_SIGNING_READ_KEY")}
+
+
 def seaweedfs_start(cfg: Settings) -> None:
     base = _weed_dir(cfg)
-    (base / "data").mkdir(parents=True, exist_ok=True)
+    private_dir(base / "data")
     pidfile = base / "weed.pid"
     if running(pidfile):
         wait_until(lambda: seaweedfs_healthy(cfg), "SeaweedFS")
@@ -215,15 +225,14 @@ def seaweedfs_start(cfg: Settings) -> None:
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }]}
     s3_config = base / "s3.json"
-    s3_config.write_text(json.dumps(identities))
-    s3_config.chmod(0o600)
+    write_private(s3_config, json.dumps(identities))
     command = [
         _weed_binary(), "mini", f"-dir={base / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         "-master.telemetry=false", f"-tableBucket={','.join(TABLE_BUCKETS)}", f"-s3.config={s3_config}", "-webdav=false",
         "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}", f"-s3.port.iceberg={_port(cfg.catalog_uri)}",
         "-s3.port.lance=0",
     ]
-    spawn(pidfile, base / "weed.log", command)
+    spawn(pidfile, base / "weed.log", command, _weed_jwt_environment(cfg))
     wait_until(lambda: seaweedfs_healthy(cfg), f"SeaweedFS (log: {base / 'weed.log'})")
 
 
@@ -248,8 +257,8 @@ def prefect_start(cfg: Settings) -> None:
         wait_until(lambda: prefect_healthy(cfg), "Prefect server")
         return
     prefect = str(Path(sys.executable).parent / "prefect")
-    env = {"PREFECT_HOME": str(base), "PREFECT_SERVER_API_AUTH_STRING": cfg.prefect_auth,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": ""}
+    env = {"PREFECT_HOME": str(base), "PREFECT_SERVER_API_AUTH_STRING": cfg.prefect_auth, "PREFECT_API_URL": "",
+           **NO_TELEMETRY}
     spawn(base / "server.pid", base / "server.log",
           [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(cfg.prefect_port)], env)
     wait_until(lambda: prefect_healthy(cfg), f"Prefect server (log: {base / 'server.log'})", timeout=120)
@@ -266,6 +275,7 @@ def use_local_prefect_server() -> None:
     if not os.environ.get("PREFECT_API_URL") and cfg.prefect_auth and prefect_healthy(cfg):
         os.environ["PREFECT_API_URL"] = prefect_api_url(cfg)
         os.environ["PREFECT_API_AUTH_STRING"] = cfg.prefect_auth
+        os.environ["PREFECT_UI_URL"] = f"http://127.0.0.1:{cfg.prefect_port}"
 
 
 SERVICES: tuple[Service, ...] = (
@@ -283,7 +293,7 @@ def ensure_jars(cfg: Settings) -> list[Path]:
     pom = JARS_POM.read_text()
     if not (marker.exists() and marker.read_text() == pom):
         log(f"resolving Spark jars with Maven into {cfg.jars_dir}")
-        cfg.jars_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(cfg.jars_dir)
         for old in cfg.jars_dir.glob("*.jar"):
             old.unlink()
         result = subprocess.run(
@@ -307,7 +317,7 @@ def selected(names: list[str] | None) -> tuple[Service, ...]:
 def up(names: list[str] | None = None) -> None:
     ensure_env_file()
     cfg = settings()
-    cfg.home.mkdir(parents=True, exist_ok=True)
+    private_dir(cfg.home)
     ensure_jars(cfg)
     for service in selected(names):
         was_up = service.healthy(cfg)

@@ -23,13 +23,13 @@ from tables.reports import report_rows
 from .conftest import expected, main_snapshots, pg_execute, pg_rows, table_contents
 
 pytestmark = pytest.mark.integration
-D1, D2, D3, D4, D5, D6 = (date(2026, 12, day) for day in range(1, 7))
+D1, D2, D3, D4, D5, D6 = (date(2026, 10, day) for day in range(1, 7))
 ORDERS_PER_DAY = 150
 
 
 def assert_reports_equal_the_oracle(until: date) -> None:
     for report in ("orders", "categories"):
-        assert report_rows(report, D1, date(2026, 12, 31)) == expected(report, until), report
+        assert report_rows(report, D1, date(2026, 10, 31)) == expected(report, until), report
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +52,9 @@ def test_first_load_then_reruns_are_identical(fresh: None) -> None:
 
 def test_a_row_created_on_a_day_and_edited_after_midnight_arrives(fresh: None) -> None:
     """A rating created on D2 and edited at 01:00 on D3, before D2's run: D2's run must take it."""
-    pg_execute("INSERT INTO rainforest.ratings VALUES (990000001, 1, 2.0, '2026-12-02 15:00', '2026-12-03 01:00')")
+    pg_execute("INSERT INTO rainforest.ratings VALUES (990000001, 1, 2.0, '2026-10-02 15:00', '2026-10-03 01:00')")
     rainforest_daily(run_date=D2)
-    (count,), = pg_rows("SELECT count(*) FROM rainforest.ratings WHERE product_id = 1 AND created_ts < '2026-12-03'")
+    (count,), = pg_rows("SELECT count(*) FROM rainforest.ratings WHERE product_id = 1 AND created_ts < '2026-10-03'")
     dim = [row for row in table_contents("silver.dim_product") if row["product_id"] == 1]
     assert dim[0]["rating_count"] == count
     assert_reports_equal_the_oracle(D2)
@@ -62,11 +62,11 @@ def test_a_row_created_on_a_day_and_edited_after_midnight_arrives(fresh: None) -
 
 def test_an_order_straddling_midnight_publishes_both_days(fresh: None) -> None:
     generate(D3, 1, ORDERS_PER_DAY, seed=11)
-    pg_execute("INSERT INTO rainforest.orders VALUES (990000002, 1, '2026-12-03 23:59:58', 30.00, "
-               "'2026-12-03 23:59:58')",
+    pg_execute("INSERT INTO rainforest.orders VALUES (990000002, 1, '2026-10-03 23:59:58', 30.00, "
+               "'2026-10-03 23:59:58')",
                "INSERT INTO rainforest.orderitem VALUES (990000003, 990000002, 5, "
                "(SELECT min(seller_id) FROM rainforest.sellerproduct WHERE product_id = 5), 3, 10.00, 2.40, "
-               "'2026-12-04 00:00:02')")
+               "'2026-10-04 00:00:02')")
     rainforest_daily(run_date=D3)  # the order without its item yet: legitimate, it counts in the order report
     assert_reports_equal_the_oracle(D3)
     wide = [row for row in table_contents("gold.wide_orders") if row["order_id"] == 990000002]
@@ -85,11 +85,11 @@ def test_quiet_day_with_changes_renames_and_deletes(fresh: None) -> None:
                                    "WHERE EXISTS (SELECT 1 FROM rainforest.orderitem i WHERE i.product_id = pc.product_id) "
                                    "ORDER BY 1, 2 LIMIT 1")
     (buyer, user), = pg_rows("SELECT buyer_id, user_id FROM rainforest.buyer ORDER BY buyer_id DESC LIMIT 1")
-    pg_execute("UPDATE rainforest.product SET price = price + 1, last_updated_ts = '2026-12-05 08:00' "
+    pg_execute("UPDATE rainforest.product SET price = price + 1, last_updated_ts = '2026-10-05 08:00' "
                "WHERE product_id = 2",
-               "UPDATE rainforest.appuser SET email = 'new@example.com', last_updated_ts = '2026-12-05 09:00' "
+               "UPDATE rainforest.appuser SET email = 'new@example.com', last_updated_ts = '2026-10-05 09:00' "
                "WHERE user_id = 1",
-               f"UPDATE rainforest.category SET name = 'Renamed on D5', last_updated_ts = '2026-12-05 10:00' "
+               f"UPDATE rainforest.category SET name = 'Renamed on D5', last_updated_ts = '2026-10-05 10:00' "
                f"WHERE category_id = {category}",
                f"DELETE FROM rainforest.productcategory WHERE product_id = {product} AND category_id = {category}",
                f"DELETE FROM rainforest.buyer WHERE buyer_id = {buyer}",
@@ -105,14 +105,14 @@ def test_quiet_day_with_changes_renames_and_deletes(fresh: None) -> None:
 
 
 def test_a_blocked_day_is_never_skipped_and_both_publish_once_fixed(fresh: None) -> None:
-    generate(date(2026, 12, 6), 2, ORDERS_PER_DAY, seed=11)  # D6 and D7
-    d7 = date(2026, 12, 7)
+    generate(date(2026, 10, 6), 2, ORDERS_PER_DAY, seed=11)  # D6 and D7
+    d7 = date(2026, 10, 7)
     pg_execute("UPDATE rainforest.orders SET total_price = -1 WHERE order_id = (SELECT min(order_id) FROM "
-               "rainforest.orders WHERE created_ts >= '2026-12-06' AND created_ts < '2026-12-07')")
+               "rainforest.orders WHERE created_ts >= '2026-10-06' AND created_ts < '2026-10-07')")
     before = main_snapshots()
     with pytest.raises(QualityGateError, match="silver.fact_orders"):
         rainforest_daily(run_date=D6)
-    with pytest.raises(RunFailedError, match=r"stopped at 2026-12-06.*backfill --start 2026-12-06 --end 2026-12-07"):
+    with pytest.raises(RunFailedError, match=r"stopped at 2026-10-06.*backfill --start 2026-10-06 --end 2026-10-07"):
         rainforest_daily(run_date=d7)  # D6 is caught up first, fails again: D7 is not published over the hole
     assert main_snapshots() == before
     assert max(published_dates(log_rows())) == D5
@@ -127,13 +127,13 @@ def test_a_blocked_day_is_never_skipped_and_both_publish_once_fixed(fresh: None)
 
 
 def test_a_day_regenerated_with_fewer_orders_loses_the_gone_facts(fresh: None) -> None:
-    d7 = date(2026, 12, 7)
+    d7 = date(2026, 10, 7)
     generate(d7, 1, ORDERS_PER_DAY // 3, seed=11, replace=True)
     rainforest_daily(run_date=d7)
     assert_reports_equal_the_oracle(d7)
     for fact, key, table in (("silver.fact_orders", "order_id", "orders"),
                              ("silver.fact_order_items", "order_item_id", "orderitem"),
                              ("silver.fact_clickstream", "event_id", "clickstream")):
-        upstream = {k for k, in pg_rows(f"SELECT {key} FROM rainforest.{table} WHERE created_ts >= '2026-12-07'")}
-        lake = {row[key] for row in table_contents(fact) if row["created_ts"] >= datetime(2026, 12, 7, tzinfo=timezone.utc)}
+        upstream = {k for k, in pg_rows(f"SELECT {key} FROM rainforest.{table} WHERE created_ts >= '2026-10-07'")}
+        lake = {row[key] for row in table_contents(fact) if row["created_ts"] >= datetime(2026, 10, 7, tzinfo=timezone.utc)}
         assert lake == upstream, fact
