@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 
-from infra.errors import RainforestError, transient_service
+from infra.errors import RainforestError, fault_detail, transient_service
 
 
 def _date(text: str) -> date:
@@ -60,10 +61,10 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from infra.local.stack import use_local_prefect_server
 
+    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
     from flows.daily import ensure_days_over, rainforest_daily
 
     ensure_days_over([args.date])
-    use_local_prefect_server()
     rainforest_daily(run_date=args.date, full_refresh=args.full_refresh)
     return 0
 
@@ -73,10 +74,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise RainforestError(f"--end {args.end} is before --start {args.start}; nothing was run")
     from infra.local.stack import use_local_prefect_server
 
+    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
     from flows.daily import ensure_days_over, rainforest_backfill
 
     ensure_days_over([args.end])
-    use_local_prefect_server()
     rainforest_backfill(start=args.start, end=args.end)
     return 0
 
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(0o077)  # what a command creates (state, logs, reports, the services' files) is its owner's only
     try:
         return args.handler(args)
     except RainforestError as error:
@@ -162,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         service = transient_service(error)
         if service is None:
             raise
-        print(f"rainforest: error: {service} stopped answering ({str(error).splitlines()[0][:200]}); nothing was "
+        print(f"rainforest: error: {service} stopped answering ({fault_detail(error)}); nothing was "
               "published: start it (`rainforest stack up`) and run the command again", file=sys.stderr)
         return 2
 

@@ -20,7 +20,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from infra.errors import RainforestError, RunFailedError, transient_service
+from infra.errors import RainforestError, RunFailedError, fault_detail, transient_service
 from flows.console import say
 from infra.health import check_services
 from tables import engine, publish, quality, reconcile
@@ -121,7 +121,7 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[engi
         if service is None:
             raise
         raise RunFailedError(f"the run for {run_date} failed: {service} did not answer after {IO_RETRIES} retries "
-                             f"({str(error).splitlines()[0][:300]}); main is unchanged, start the service "
+                             f"({fault_detail(error)}); main is unchanged, start the service "
                              "(`rainforest stack up`) and run the date again") from error
     finally:
         create_markdown_artifact(quality.markdown_summary(ctx.reports_label),

@@ -75,3 +75,9 @@ def transient_service(error: BaseException) -> str | None:
         return None
     return next((service for service, markers in TRANSIENT_SERVICES if any(m in text for m in markers)),
                 "a service of the stack")
+
+
+def fault_detail(error: BaseException) -> str:
+    """The line of an error that says what went wrong with the service (a JVM error's first line rarely does)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()] or [type(error).__name__]
+    return next((line for line in lines if any(marker in line for marker in TRANSIENT_MARKERS)), lines[0])[:200]

@@ -11,6 +11,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from infra.errors import QualityGateError
+from infra.private import private_dir, write_private
 from infra.settings import REPO_ROOT, settings
 
 CHECKS_DIR = REPO_ROOT / "checks"
@@ -70,8 +71,7 @@ def scan(spark: SparkSession, layer: str, name: str, data: DataFrame, run_label:
         soda_scan.execute()
     results = soda_scan.get_scan_results()
     report_path = run_reports_dir(run_label) / f"{layer}.{name}.json"
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps(results, indent=2, default=str))
+    write_private(private_dir(report_path.parent) / report_path.name, json.dumps(results, indent=2, default=str))
     passed = not soda_scan.has_check_fails() and not soda_scan.has_error_logs()
     return ScanOutcome(f"{layer}.{name}", passed, summarise(results), report_path, soda_scan.get_logs_text())
 

@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 
 from infra.local.cluster import event_log_dir
 from infra.local.stack import ensure_jars
+from infra.private import private_dir
 from infra.settings import Settings, settings
 
 CATALOG = "lake"
@@ -80,7 +81,7 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
         cfg = settings()
         os.environ.update(cfg.s3_environment())
         os.environ.setdefault("SPARK_LOCAL_IP", cfg.spark_driver_host)
-        event_log_dir(cfg).mkdir(parents=True, exist_ok=True)
+        private_dir(event_log_dir(cfg))
         builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
         for key, value in session_conf(cfg).items():
             builder = builder.config(key, value)

@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from infra.errors import WriterBusyError
+from infra.private import private_dir
 from infra.settings import settings
 
 
 @contextmanager
 def writer_lock(what: str) -> Iterator[None]:
     path = settings().home / "writer.lock"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

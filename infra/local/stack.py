@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Callable
 
 from infra.errors import StackError
-from infra.local.daemon import (log, pid_alive, port_open, private_dir, running, spawn, terminate, wait_until,
-                                write_private)
+from infra.local.daemon import log, pid_alive, port_open, running, spawn, terminate, wait_until
+from infra.local.tls import ensure_certificates
+from infra.private import private_dir, write_private
 from infra.settings import ENV_FILE, NO_TELEMETRY, REPO_ROOT, Settings, read_env_file, settings
 
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
@@ -202,14 +203,24 @@ def seaweedfs_healthy(cfg: Settings) -> bool:
     return http_ok(f"{cfg.catalog_uri}/v1/config") and port_open(_port(cfg.s3_endpoint))
 
 
-def _weed_jwt_environment(cfg: Settings) -> dict[str, str]:
-    """Sign every internal HTTP read and write (filer and volume servers) with a generated key, so the lake's
-    files cannot be read around the S3 credentials. SeaweedFS reads `WEED_*` variables like security.toml."""
+GRPC_COMPONENTS = ("MASTER", "VOLUME", "FILER", "S3", "ADMIN", "WORKER", "MQ", "MSG_BROKER", "MSG_AGENT", "CLIENT")
+
+
+def _weed_security_environment(cfg: Settings) -> dict[str, str]:
+    """SeaweedFS's security.toml as `WEED_*` variables: every internal HTTP read and write (filer, volume server)
+    signed with a generated key, every gRPC port mutual TLS with a local CA. Nothing reaches the lake's files
+    around the S3 credentials."""
     if not cfg.seaweedfs_jwt_key:
         raise StackError("RAINFOREST_SEAWEEDFS_JWT_KEY is empty; `rainforest stack up` generates it into .env")
-    return {name: cfg.seaweedfs_jwt_key for name in (
+    certificates = ensure_certificates(_weed_dir(cfg) / "tls")
+    environment = {name: cfg.seaweedfs_jwt_key for name in (
         "WEED_JWT_SIGNING_KEY", "WEED_JWT_SIGNING_READ_KEY", "WEED_JWT_FILER_SIGNING_KEY",
         "WEED_JWT_FILER_SIGNING_READ_KEY")}
+    environment["WEED_GRPC_CA"] = str(certificates.ca)
+    for component in GRPC_COMPONENTS:
+        environment[f"WEED_GRPC_{component}_CERT"] = str(certificates.cert)
+        environment[f"WEED_GRPC_{component}_KEY"] = str(certificates.key)
+    return environment
 
 
 def seaweedfs_start(cfg: Settings) -> None:
@@ -232,7 +243,7 @@ def seaweedfs_start(cfg: Settings) -> None:
         "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}", f"-s3.port.iceberg={_port(cfg.catalog_uri)}",
         "-s3.port.lance=0",
     ]
-    spawn(pidfile, base / "weed.log", command, _weed_jwt_environment(cfg))
+    spawn(pidfile, base / "weed.log", command, _weed_security_environment(cfg))
     wait_until(lambda: seaweedfs_healthy(cfg), f"SeaweedFS (log: {base / 'weed.log'})")
 
 
