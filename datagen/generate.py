@@ -287,8 +287,9 @@ def generate(start: date, days: int, orders_per_day: int, seed: int, replace: bo
             began = time.monotonic()
             sizes = generator.create_reference(start)
             conn.commit()
-            print(f"[datagen] reference data: {sizes} in {time.monotonic() - began:.1f}s", file=sys.stderr)
-        for day in wanted:
+            print(f"[datagen] reference data: {sizes} in {time.monotonic() - began:.1f}s", file=sys.stderr,
+                  flush=True)
+        for number, day in enumerate(wanted, start=1):
             began = time.monotonic()
             if day in existing:
                 generator.delete_day(day)
@@ -298,8 +299,8 @@ def generate(start: date, days: int, orders_per_day: int, seed: int, replace: bo
             elapsed = time.monotonic() - began
             total += rows
             detail = ", ".join(f"{table} {count}" for table, count in counts.items())
-            print(f"[datagen] {day}: {rows} rows in {elapsed:.1f}s ({rows / elapsed:,.0f} rows/s): {detail}",
-                  file=sys.stderr, flush=True)
+            print(f"[datagen] {day} (day {number}/{len(wanted)}): {rows:,} rows in {elapsed:.1f}s "
+                  f"({rows / elapsed:,.0f} rows/s): {detail}", file=sys.stderr, flush=True)
         return total
     finally:
         conn.close()
