@@ -19,6 +19,7 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import State
+from prefect.utilities.urls import url_for
 
 from infra.errors import RainforestError, RunFailedError, fault_detail, transient_service
 from flows.console import say
@@ -183,8 +184,9 @@ def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[
                                      f"{error}") from error
         if len(done) > 1:
             say("published %d dates, %s to %s, in %.0f s", len(done), days[0], days[-1], time.monotonic() - began)
-        if str(flow_run.ui_url).startswith("http"):  # None without a Prefect UI (a temporary server)
-            say("Prefect run: %s", flow_run.ui_url)
+        run_url = url_for("flow-run", obj_id=flow_run.id)  # None without a Prefect UI (a temporary server)
+        if run_url:
+            say("Prefect run: %s", run_url)
         return done
 
 
