@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	bash infra/local/system-deps.sh
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	PYTHONWARNINGS=ignore $(VENV)/bin/pip install -q -e '.[test]'  # no setuptools build chatter
 	touch $@
 
 install: $(VENV)/.installed

@@ -105,7 +105,7 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[engi
     rows = publish.log_rows()
     incremental = not full_refresh and any(day < run_date for day in publish.published_dates(rows))
     ctx = RunContext(run_date, full_refresh, incremental)
-    say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full load up to that date",
+    say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
     results: list[engine.TableResult] = []
     try:
