@@ -15,7 +15,7 @@ export OTEL_SDK_DISABLED ?= true
 export PREFECT_LOGGING_LEVEL ?= INFO
 
 .PHONY: install stack-up stack-down stack-status prefect-up deploy worker cluster-up cluster-down cluster-test \
-	run test unit-test datagen bench clean
+	run test lint unit-test datagen bench clean
 PREFECT_ENV = eval "$$($(RF) stack env)" && export RAINFOREST_REPO_DIR=$(CURDIR) &&
 
 $(VENV)/.installed: pyproject.toml
@@ -64,8 +64,12 @@ run: datagen
 	$(RF) report orders --from $(START) --to $(RUN_DATE)
 	$(RF) report categories --from $(START) --to $(RUN_DATE)
 
-test: stack-up
+test: stack-up lint
 	$(PYTEST) tests
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy tables flows infra datagen
 
 unit-test: install
 	$(PYTEST) tests -m "not integration"

@@ -12,11 +12,11 @@ import io
 import random
 import sys
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import psycopg2.extensions
 from faker import Faker
@@ -45,7 +45,7 @@ class ReferenceSizes:
         return self.users - self.sellers
 
     @classmethod
-    def for_scale(cls, orders_per_day: int) -> "ReferenceSizes":
+    def for_scale(cls, orders_per_day: int) -> ReferenceSizes:
         users = min(2_000 + orders_per_day // 2, 200_000)
         return cls(users=users, sellers=max(users // 20, 10), brands=50, manufacturers=30, categories=30,
                    products=min(500 + orders_per_day // 10, 20_000))
@@ -66,7 +66,7 @@ def _text(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
 
-def copy_rows(cur: "psycopg2.extensions.cursor", table: str, columns: Sequence[str],
+def copy_rows(cur: psycopg2.extensions.cursor, table: str, columns: Sequence[str],
               rows: Iterable[Sequence[object]]) -> int:
     """COPY rows into `rainforest.<table>` in chunks; returns the number of rows."""
     total = 0
@@ -103,7 +103,7 @@ def _day_key(day: date) -> int:
 
 
 class Generator:
-    def __init__(self, conn: "psycopg2.extensions.connection", seed: int, orders_per_day: int) -> None:
+    def __init__(self, conn: psycopg2.extensions.connection, seed: int, orders_per_day: int) -> None:
         self.conn = conn
         self.seed = seed
         self.orders_per_day = orders_per_day
@@ -247,7 +247,7 @@ class Generator:
             event += 1
             yield (key * 1_000_000_000 + event, user_id, "purchase", None, order_id, order_ts, None, order_ts)
 
-    def update_some(self, cur: "psycopg2.extensions.cursor", day: date, sizes: ReferenceSizes,
+    def update_some(self, cur: psycopg2.extensions.cursor, day: date, sizes: ReferenceSizes,
                     rng: random.Random) -> dict[str, int]:
         """Type-1 changes for the silver dimensions to merge: a few emails and product prices."""
         users = rng.sample(range(1, sizes.users + 1), max(1, sizes.users // 100))
@@ -261,7 +261,7 @@ class Generator:
         return {"appuser (updated)": len(user_rows), "product (updated)": len(product_rows)}
 
 
-def ensure_schema(conn: "psycopg2.extensions.connection") -> None:
+def ensure_schema(conn: psycopg2.extensions.connection) -> None:
     ddl = SCHEMA_SQL.read_text()
     with conn.cursor() as cur:
         cur.execute(ddl)

@@ -7,10 +7,9 @@ dates after the last published one, in order, so it never publishes over a hole.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
-
 import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -21,13 +20,14 @@ from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.utilities.urls import url_for
 
-from infra.errors import RainforestError, RunFailedError, fault_detail, transient_service
 from flows.console import say
+from infra.errors import RainforestError, RunFailedError, fault_detail, transient_service
 from infra.health import check_services
-from tables import engine, publish, quality, reconcile
+from tables import publish, quality, reconcile, runner
 from tables.registry import layer_tables, table
 from tables.spark import get_spark
 from tables.spec import LAYERS, RunContext
+from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
 
 IO_RETRIES = 2
@@ -49,14 +49,14 @@ IO_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": IO_RETRIES, "ret
 
 
 @task(**IO_TASK)
-def build_table(identifier: str, ctx: RunContext) -> engine.TableResult:
-    result = engine.run_table(get_spark(), table(identifier), ctx)
+def build_table(identifier: str, ctx: RunContext) -> runner.TableResult:
+    result = runner.run_table(get_spark(), table(identifier), ctx)
     publish.pause_point(f"written:{identifier}")
     say(table_line(result))
     return result
 
 
-def table_line(result: engine.TableResult) -> str:
+def table_line(result: runner.TableResult) -> str:
     """`layer  table  rows written  rows in the table  checks  seconds`, aligned across a run's lines."""
     layer, name = result.table.split(".", 1)
     if result.unchanged:
@@ -71,13 +71,13 @@ def table_line(result: engine.TableResult) -> str:
 
 
 @flow
-def layer_flow(layer: str, ctx: RunContext) -> list[engine.TableResult]:
+def layer_flow(layer: str, ctx: RunContext) -> list[runner.TableResult]:
     """Tables of one layer run concurrently, each waiting only for its upstream tables in the same layer."""
-    futures: dict[str, PrefectFuture[engine.TableResult]] = {}
+    futures: dict[str, PrefectFuture[runner.TableResult]] = {}
     for spec in layer_tables(layer):
         waits = [futures[name] for name in spec.upstream if name in futures]
         futures[spec.identifier] = build_table.with_options(name=spec.identifier).submit(
-            spec.identifier, ctx, wait_for=waits)
+            spec.identifier, ctx, wait_for=waits, return_state=False)
     return [future.result() for future in futures.values()]
 
 
@@ -87,7 +87,7 @@ def reconcile_orders(ctx: RunContext) -> None:
 
 
 @task(**IO_TASK)
-def publish_run(results: list[engine.TableResult], ctx: RunContext) -> None:
+def publish_run(results: list[runner.TableResult], ctx: RunContext) -> None:
     publish.publish(results, ctx)
 
 
@@ -99,7 +99,7 @@ def resume_interrupted_publish() -> None:
             level=logging.WARNING)
 
 
-def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[engine.TableResult]:
+def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[runner.TableResult]:
     """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed."""
     began = time.monotonic()
     rows = publish.log_rows()
@@ -107,7 +107,7 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[engi
     ctx = RunContext(run_date, full_refresh, incremental)
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
-    results: list[engine.TableResult] = []
+    results: list[runner.TableResult] = []
     try:
         for layer in LAYERS:
             results += layer_flow.with_options(name=f"rainforest-{layer}",
@@ -131,7 +131,7 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[engi
     return results
 
 
-def day_summary(run_date: date, results: list[engine.TableResult], seconds: float, position: str) -> str:
+def day_summary(run_date: date, results: list[runner.TableResult], seconds: float, position: str) -> str:
     checks = [check["outcome"] for result in results for check in result.checks]
     warned = checks.count("warn")
     return (f"{run_date} published{f' (day {position})' if position else ''}: {len(results)} tables, "
@@ -141,7 +141,7 @@ def day_summary(run_date: date, results: list[engine.TableResult], seconds: floa
 
 def ensure_days_over(dates: list[date]) -> None:
     """A day runs once it is over (UTC): a run for today or a later day would publish a partial day."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     early = [day for day in dates if day >= today]
     if early:
         when = "is today" if early[0] == today else "is in the future"
@@ -153,24 +153,24 @@ def scheduled_run_date() -> date:
     """The day before the flow run's scheduled start (UTC): a late or queued run neither skips nor repeats a
     day. Outside a flow run (a plain call), the day before now."""
     scheduled = flow_run.scheduled_start_time
-    start = scheduled if scheduled is not None else datetime.now(timezone.utc)
-    return start.astimezone(timezone.utc).date() - timedelta(days=1)
+    start = scheduled if scheduled is not None else datetime.now(UTC)
+    return start.astimezone(UTC).date() - timedelta(days=1)
 
 
-def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[engine.TableResult]]:
+def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[runner.TableResult]]:
     """Under the writer lock: complete an interrupted publish, catch up unpublished dates before the first
     asked one, then run the dates in order (a failed day stops the rest)."""
     began = time.monotonic()
     ensure_days_over(dates)
     check_services()
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
-        engine.ensure_namespaces(get_spark())
+        ensure_namespaces(get_spark())
         resume_interrupted_publish()
         behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
         if behind:
             say("%d earlier date(s) not published yet (%s to %s): running them first", len(behind), behind[0],
                 behind[-1], level=logging.WARNING)
-        done: dict[date, list[engine.TableResult]] = {}
+        done: dict[date, list[runner.TableResult]] = {}
         days = [*behind, *dates]
         for number, day in enumerate(days, start=1):
             position = f"{number}/{len(days)}" if len(days) > 1 else ""
@@ -191,7 +191,7 @@ def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[
 
 
 @flow(name="rainforest-daily")
-def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -> list[engine.TableResult]:
+def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -> list[runner.TableResult]:
     """The daily run for `run_date` (default: the day before the scheduled start)."""
     day = run_date or scheduled_run_date()
     return run_dates([day], full_refresh)[day]

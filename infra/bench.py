@@ -22,8 +22,8 @@ os.environ.update({"RAINFOREST_PG_DATABASE": "rainforest_bench", "RAINFOREST_WAR
 
 from datagen.generate import generate  # noqa: E402
 from infra.local.stack import recreate_database  # noqa: E402
-from tables.engine import TableResult  # noqa: E402
 from tables.lake import purge_all_tables  # noqa: E402
+from tables.runner import TableResult  # noqa: E402
 
 
 def progress(message: str) -> None:
@@ -80,7 +80,7 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
     of its layer competing for the 2 cores. Inputs are read from run branches cut from main (a full-refresh
     context, so the tables are rebuilt although their inputs did not change); nothing is published, and the
     branches are dropped afterwards. Meant for derived tables: a bronze table would re-extract everything."""
-    from tables import engine, lake, registry
+    from tables import lake, registry, runner
     from tables.spark import get_spark
     from tables.spec import RunContext
 
@@ -92,7 +92,7 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
     timings = {}
     for identifier in identifiers:
         progress(f"isolated: {identifier} …")
-        result = engine.run_table(spark, registry.table(identifier), ctx)
+        result = runner.run_table(spark, registry.table(identifier), ctx)
         timings[identifier] = {"seconds": round(result.seconds, 2), "phases": result.phases}
         progress(f"isolated: {identifier} {result.seconds:.2f}s {result.phases}")
     for name in branched:
@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cores": os.cpu_count()},
         "parameters": {"orders_per_day": args.orders_per_day, "days": args.days, "measured_day": str(last_day),
                        "history_days_before": args.days - 1},
-        "datagen": {"rows": rows, "seconds": round(datagen_seconds, 1), "rows_per_second": round(rows / datagen_seconds)},
+        "datagen": {"rows": rows, "seconds": round(datagen_seconds, 1),
+                    "rows_per_second": round(rows / datagen_seconds)},
         "runs": {},
     }
     if args.days > 1:

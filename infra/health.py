@@ -13,7 +13,7 @@ from infra.errors import ServiceUnavailableError
 from infra.settings import settings
 
 
-def connect_upstream() -> "psycopg2.extensions.connection":
+def connect_upstream() -> psycopg2.extensions.connection:
     dsn = settings().upstream_dsn
     try:
         return psycopg2.connect(dsn, connect_timeout=5)

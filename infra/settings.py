@@ -64,6 +64,11 @@ class Settings:
     prefect_auth: str
     prefect_api_url: str
 
+    @property
+    def spark_events_dir(self) -> Path:
+        """Spark's event logs, which the history server reads."""
+        return self.home / "spark-events"
+
     def s3_environment(self) -> dict[str, str]:
         """S3 and catalog (SigV4) credentials as the AWS SDK's environment variables: the Spark JVMs read them
         from their environment, never from a command line (`ps` shows `--conf` arguments)."""

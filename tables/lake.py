@@ -1,5 +1,5 @@
 """The lake through pyiceberg and the REST catalog: no JVM, for reports, tests, benchmarks and the metadata
-reads of the engine (one HTTP round trip instead of a Spark job over metadata tables)."""
+reads of the runner (one HTTP round trip instead of a Spark job over metadata tables)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.table.refs import SnapshotRefType
+from pyiceberg.table.snapshots import Snapshot
 
 from infra.errors import ServiceUnavailableError
 from infra.settings import Settings, settings
@@ -53,7 +54,8 @@ def branch_heads(identifier: str) -> dict[str, BranchHead]:
         if ref.snapshot_ref_type is not SnapshotRefType.BRANCH or snapshot is None or snapshot.summary is None:
             continue
         total = int(snapshot.summary.get("total-records") or 0)
-        added, changes, current = 0, False, snapshot
+        added, changes = 0, False
+        current: Snapshot | None = snapshot
         while current is not None and current.summary is not None and (name == "main" or current.snapshot_id != main):
             added += int(current.summary.get("added-records") or 0)
             changes = changes or any(int(current.summary.get(key) or 0) for key in DATA_CHANGES)

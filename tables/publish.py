@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,12 @@ from pyspark.sql import DataFrame, SparkSession
 from infra.errors import RainforestError
 from infra.settings import settings
 from tables import lake, quality
-from tables.engine import META_NAMESPACE, TableResult, date_partition_column, on_dates, qualified
+from tables.dates import date_partition_column, on_dates
 from tables.registry import all_tables, table
+from tables.runner import TableResult
+from tables.spark import qualified
 from tables.spec import RunContext, TableSpec, utc_stamp
+from tables.table_state import META_NAMESPACE
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +124,7 @@ def dates_to_catch_up(run_date: date, rows: list[dict[str, Any]]) -> list[date]:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def publish(results: list[TableResult], ctx: RunContext) -> None:

@@ -7,6 +7,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -41,9 +42,9 @@ def disable_soda_telemetry() -> None:
         SODA_CONFIG.write_text("send_anonymous_usage_stats: false\n")
 
 
-def summarise(results: dict[str, object]) -> list[dict[str, object]]:
+def summarise(results: dict[str, Any]) -> list[dict[str, object]]:
     summary = []
-    for check in results.get("checks", []):  # type: ignore[union-attr]
+    for check in results.get("checks", []):
         summary.append({
             "table": check.get("table"),
             "check": check.get("name"),

@@ -12,8 +12,11 @@ from pyspark.sql import functions as F
 
 from infra.errors import ReconciliationError
 from infra.health import upstream_row
-from tables.engine import on_branch, on_dates, source_filter, touched_dates
+from tables.dates import on_dates
+from tables.extract import source_filter
 from tables.registry import table
+from tables.scopes import touched_dates
+from tables.spark import on_branch
 from tables.spec import RunContext
 
 Totals = tuple[int, Decimal]
@@ -35,6 +38,7 @@ def lake_totals(spark: SparkSession, ctx: RunContext) -> tuple[Totals, Totals]:
     totals = []
     for frame in (extracted, silver):
         row = frame.agg(F.count("*").alias("n"), F.coalesce(F.sum("total_price"), F.lit(0)).alias("s")).first()
+        assert row is not None  # a global aggregate has one row
         totals.append((int(row.n), Decimal(row.s)))
     return totals[0], totals[1]
 

@@ -10,8 +10,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
-
 from infra.errors import RainforestError
 from tables.lake import catalog
 from tables.publish import last_release
@@ -32,8 +30,7 @@ def report_rows(report: str, date_from: date, date_to: date) -> list[dict[str, A
     release = last_release()
     if release is None or identifier not in release.snapshots:
         raise RainforestError(f"{identifier} is not published yet; run `rainforest run --date …` first")
-    row_filter = And(GreaterThanOrEqual("order_date", date_from.isoformat()),
-                     LessThanOrEqual("order_date", date_to.isoformat()))
+    row_filter = f"order_date >= '{date_from.isoformat()}' AND order_date <= '{date_to.isoformat()}'"
     scan = catalog().load_table(identifier).scan(row_filter=row_filter, selected_fields=columns,
                                                  snapshot_id=release.snapshots[identifier])
     rows = scan.to_arrow().to_pylist()
@@ -66,10 +63,10 @@ def render(report: str, rows: list[dict[str, Any]], fmt: str) -> str:
         return out.getvalue().rstrip("\n")
     cells = [[_cell(r[c]) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.rjust(w) if i and v.replace(".", "").isdigit() else v.ljust(w)
-                        for i, (v, w) in enumerate(zip(row, widths))) for row in cells]
+                        for i, (v, w) in enumerate(zip(row, widths, strict=True))) for row in cells]
     return "\n".join(lines)
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from infra.local.cluster import event_log_dir
-from infra.local.stack import ensure_jars
+from infra.errors import StackError
 from infra.private import private_dir
 from infra.settings import Settings, settings
 
@@ -21,6 +20,22 @@ JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFI
 _lock = threading.Lock()
 _session: SparkSession | None = None
 session_start_seconds: float | None = None  # how long this process's session took to start (benchmarks)
+
+
+def qualified(table: str) -> str:
+    return f"{CATALOG}.{table}"
+
+
+def on_branch(table: str, branch: str) -> str:
+    return f"{CATALOG}.{table}.branch_{branch}"
+
+
+def spark_jars(cfg: Settings) -> list[Path]:
+    """The JVM jars `rainforest stack up` (or the image build) resolved from Maven Central."""
+    jars = sorted(cfg.jars_dir.glob("*.jar"))
+    if not jars:
+        raise StackError(f"no Spark jars in {cfg.jars_dir}; `rainforest stack up` resolves them with Maven")
+    return jars
 
 
 def catalog_conf(cfg: Settings) -> dict[str, str]:
@@ -45,7 +60,7 @@ def catalog_conf(cfg: Settings) -> dict[str, str]:
 
 
 def session_conf(cfg: Settings) -> dict[str, str]:
-    jars = ",".join(str(path) for path in ensure_jars(cfg))
+    jars = ",".join(str(path) for path in spark_jars(cfg))
     return {
         "spark.jars": jars,
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
@@ -66,7 +81,7 @@ def session_conf(cfg: Settings) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.scheduler.mode": "FAIR",
         "spark.eventLog.enabled": "true",
-        "spark.eventLog.dir": f"file:{event_log_dir(cfg)}",
+        "spark.eventLog.dir": f"file:{cfg.spark_events_dir}",
         "spark.eventLog.compress": "true",
         **catalog_conf(cfg),
     }
@@ -81,7 +96,7 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
         cfg = settings()
         os.environ.update(cfg.s3_environment())
         os.environ.setdefault("SPARK_LOCAL_IP", cfg.spark_driver_host)
-        private_dir(event_log_dir(cfg))
+        private_dir(cfg.spark_events_dir)
         builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
         for key, value in session_conf(cfg).items():
             builder = builder.config(key, value)

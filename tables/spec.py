@@ -1,12 +1,12 @@
-"""How a table is declared: once, as data. The engine (tables/engine.py) does all the I/O."""
+"""How a table is declared: once, as data. The runner (tables/runner.py) and its modules do all the I/O."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Callable, Mapping
 
 from pyspark.sql import DataFrame
 
@@ -85,7 +85,7 @@ class TableSpec:
 
 
 def utc_stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from infra.errors import WriterBusyError
 from infra.private import private_dir
@@ -31,7 +31,7 @@ def writer_lock(what: str) -> Iterator[None]:
             raise WriterBusyError(f"another run is writing the lake ({holder}); this run changed nothing — "
                                   "start it again when that one has finished") from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, {what}, since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+        os.pwrite(fd, f"pid {os.getpid()}, {what}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
                   .encode(), 0)
         yield
     finally:

@@ -9,11 +9,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyspark
 
 from infra.local.daemon import log, port_open, running, spawn, terminate, wait_until
+from infra.private import private_dir
 from infra.settings import Settings, settings
 
 SPARK_HOME = Path(pyspark.__file__).parent
@@ -27,10 +29,6 @@ class Daemon:
     main_class: str
     arguments: tuple[str, ...]
     port: int
-
-
-def event_log_dir(cfg: Settings) -> Path:
-    return cfg.home / "spark-events"
 
 
 def daemons(cfg: Settings) -> tuple[Daemon, ...]:
@@ -59,13 +57,13 @@ def alive_workers() -> int:
 
 def up() -> None:
     cfg = settings()
-    event_log_dir(cfg).mkdir(parents=True, exist_ok=True)
+    private_dir(cfg.spark_events_dir)
     env = {
         **cfg.s3_environment(),  # executors inherit the workers' environment: keys never on a command line
         "SPARK_HOME": str(SPARK_HOME),
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_LOCAL_IP": "127.0.0.1",
-        "SPARK_HISTORY_OPTS": f"-Dspark.history.fs.logDirectory=file:{event_log_dir(cfg)} "
+        "SPARK_HISTORY_OPTS": f"-Dspark.history.fs.logDirectory=file:{cfg.spark_events_dir} "
                               f"-Dspark.history.ui.port={HISTORY_PORT} -Dspark.history.fs.update.interval=2s "
                               "-Dspark.history.fs.cleaner.enabled=true -Dspark.history.fs.cleaner.maxAge=7d",
     }
@@ -76,7 +74,7 @@ def up() -> None:
         started = time.monotonic()
         spawn(pidfile, cfg.home / "spark" / f"{daemon.name}.log",
               [str(SPARK_HOME / "bin" / "spark-class"), daemon.main_class, *daemon.arguments], env)
-        wait_until(lambda: port_open(daemon.port), f"Spark {daemon.name} (log: {pidfile.with_suffix('.log')})")
+        wait_until(partial(port_open, daemon.port), f"Spark {daemon.name} (log: {pidfile.with_suffix('.log')})")
         log(f"spark {daemon.name} up in {time.monotonic() - started:.1f}s (127.0.0.1:{daemon.port})")
     wait_until(lambda: alive_workers() == 2, "two registered Spark workers")
 

@@ -18,9 +18,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from infra.errors import StackError
 from infra.local.daemon import log, pid_alive, port_open, running, spawn, terminate, wait_until
@@ -239,9 +239,9 @@ def seaweedfs_start(cfg: Settings) -> None:
     write_private(s3_config, json.dumps(identities))
     command = [
         _weed_binary(), "mini", f"-dir={base / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        "-master.telemetry=false", f"-tableBucket={','.join(TABLE_BUCKETS)}", f"-s3.config={s3_config}", "-webdav=false",
-        "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}", f"-s3.port.iceberg={_port(cfg.catalog_uri)}",
-        "-s3.port.lance=0",
+        "-master.telemetry=false", f"-tableBucket={','.join(TABLE_BUCKETS)}", f"-s3.config={s3_config}",
+        "-webdav=false", "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}",
+        f"-s3.port.iceberg={_port(cfg.catalog_uri)}", "-s3.port.lance=0",
     ]
     spawn(pidfile, base / "weed.log", command, _weed_security_environment(cfg))
     wait_until(lambda: seaweedfs_healthy(cfg), f"SeaweedFS (log: {base / 'weed.log'})")

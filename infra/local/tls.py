@@ -40,7 +40,7 @@ def ensure_certificates(folder: Path) -> Certificates:
     if all(path.exists() for path in (paths.ca, paths.cert, paths.key)):
         return paths
     private_dir(folder)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("rainforest local CA")).issuer_name(_name("rainforest local CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())

@@ -1,4 +1,4 @@
-"""Bronze: one table per upstream table, raw columns + `_run_date`, `_ingested_at` (added by the engine).
+"""Bronze: one table per upstream table, raw columns + `_run_date`, `_ingested_at` (added by the runner).
 
 Reference tables (users, sellers, products, categories, bridges, …) are bounded by the business, not by time:
 every run reads them whole, so deletes and renames reach the lake. Tables that grow every day (orders, items,

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from flows.daily import rainforest_daily
-from tables.registry import all_tables
 from tables.lake import catalog
+from tables.registry import all_tables
 from tables.reports import report_rows
 
 from .conftest import START, expected, main_snapshots, pg_execute, table_contents

@@ -78,7 +78,8 @@ def test_a_run_scheduled_for_the_next_morning_publishes_the_day_before_through_a
     try:
         scheduled = f"{DEPLOYED_DAY + timedelta(days=1)}T05:00:00Z"
         run = prefect("deployment", "run", "rainforest-daily/daily", "--start-at", scheduled, "--watch", timeout=600)
-        assert run.returncode == 0 and "Completed" in run.stdout, run.stdout + run.stderr + WORKER_LOG.read_text()[-3000:]
+        assert run.returncode == 0 and "Completed" in run.stdout, (
+            run.stdout + run.stderr + WORKER_LOG.read_text()[-3000:])
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)

@@ -11,9 +11,9 @@ import pytest
 import flows.daily
 from datagen.generate import generate
 from flows.daily import rainforest_backfill, rainforest_daily
-from tables.registry import table
 from tables.lake import catalog
 from tables.publish import last_release
+from tables.registry import table
 from tables.reports import report_rows
 
 from .conftest import START, expected, main_snapshots, pg_execute

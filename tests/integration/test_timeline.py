@@ -7,7 +7,7 @@ fixed)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -82,7 +82,8 @@ def test_quiet_day_with_changes_renames_and_deletes(fresh: None) -> None:
     leaves a category and a user (with their buyer) is deleted: every date is restated with current names and
     membership, and the deleted user leaves the dimensions."""
     (product, category), = pg_rows("SELECT product_id, category_id FROM rainforest.productcategory pc "
-                                   "WHERE EXISTS (SELECT 1 FROM rainforest.orderitem i WHERE i.product_id = pc.product_id) "
+                                   "WHERE EXISTS (SELECT 1 FROM rainforest.orderitem i "
+                                   "              WHERE i.product_id = pc.product_id) "
                                    "ORDER BY 1, 2 LIMIT 1")
     (buyer, user), = pg_rows("SELECT buyer_id, user_id FROM rainforest.buyer ORDER BY buyer_id DESC LIMIT 1")
     pg_execute("UPDATE rainforest.product SET price = price + 1, last_updated_ts = '2026-10-05 08:00' "
@@ -135,5 +136,5 @@ def test_a_day_regenerated_with_fewer_orders_loses_the_gone_facts(fresh: None) -
                              ("silver.fact_order_items", "order_item_id", "orderitem"),
                              ("silver.fact_clickstream", "event_id", "clickstream")):
         upstream = {k for k, in pg_rows(f"SELECT {key} FROM rainforest.{table} WHERE created_ts >= '2026-10-07'")}
-        lake = {row[key] for row in table_contents(fact) if row["created_ts"] >= datetime(2026, 10, 7, tzinfo=timezone.utc)}
+        lake = {row[key] for row in table_contents(fact) if row["created_ts"] >= datetime(2026, 10, 7, tzinfo=UTC)}
         assert lake == upstream, fact

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tables.engine import creatable_column_order, partition_source
+from tables.dates import partition_source
 from tables.quality import checks_file
 from tables.registry import all_tables
 from tables.spec import LAYERS, Input, Scope
+from tables.table_state import creatable_column_order
 
 
 def test_names_are_unique_and_layers_ordered() -> None:
@@ -47,7 +48,7 @@ def test_partition_on_the_first_column_is_moved_last() -> None:
 def test_the_jdbc_url_keeps_the_dsn_parameters_and_ipv6_hosts(monkeypatch: pytest.MonkeyPatch, dsn: str,
                                                               url: str) -> None:
     from infra.settings import settings
-    from tables.engine import jdbc_options
+    from tables.extract import jdbc_options
 
     monkeypatch.setenv("RAINFOREST_UPSTREAM_DSN", dsn)
     settings.cache_clear()

@@ -140,7 +140,8 @@ def test_wide_tables_join_orders_products_sellers_buyers(spark: SparkSession) ->
                                                          categories).collect()}
     assert wide[1].buyer_id == 42 and wide[1].seller_username == "shop"
     assert [c.category_id for c in wide[1].categories] == [1, 2]
-    buyers = frame(spark, [(42, "bob", "bob@x"), (3, "not-a-buyer", "x")], "buyer_id long, username string, email string")
+    buyers = frame(spark, [(42, "bob", "bob@x"), (3, "not-a-buyer", "x")],
+                   "buyer_id long, username string, email string")
     order = wide_orders(orders, items, buyers).first()
     assert (order.buyer_username, order.item_count, order.items_revenue) == ("bob", 2, D("6.00"))
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -45,7 +45,7 @@ def test_a_day_not_over_is_refused_in_one_sentence(command: str, offset: int, wo
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     from flows.cli import main
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     day = str(today + timedelta(days=offset))
     argv = ["run", "--date", day] if command == "run" else ["backfill", "--start", str(today), "--end", day]
     assert main(argv) == 2

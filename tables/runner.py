@@ -1,0 +1,114 @@
+"""The one generic runner: extract → transform → write (on the run branch) → audit (Soda).
+
+Write–audit–publish: every table of a run is written on an Iceberg branch unique to the run attempt;
+downstream tables read their inputs from that branch; main only moves in `tables.publish` once every table
+passed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from tables import lake, quality, registry
+from tables.dates import Dates, date_partition_column, on_dates, written_dates
+from tables.extract import extract
+from tables.scopes import read_input, recomputed_dates, unchanged_inputs
+from tables.spark import on_branch
+from tables.spec import RunContext, Scope, TableSpec, WriteMode
+from tables.table_state import branch_head, ensure_table
+from tables.write_modes import write
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: str
+    snapshot_id: int
+    total_rows: int
+    seconds: float
+    checks: list[dict[str, object]]
+    started_at: float = 0.0  # epoch seconds, to derive layer wall times
+    records_added: int = 0  # rows the run's snapshot added (merges rewrite files: includes rewritten rows)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step of the runner, for profiles
+    unchanged: bool = False  # no input changed this run: main's snapshot is kept
+
+
+class Stopwatch:
+    """Seconds spent per named step (a step may be entered several times)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - self._last, 3)
+        self._last = now
+
+
+def with_ingestion_columns(frame: DataFrame, ctx: RunContext) -> DataFrame:
+    return frame.withColumn("_run_date", F.lit(ctx.run_date)).withColumn("_ingested_at", F.current_timestamp())
+
+
+def is_date_scoped(spec: TableSpec) -> bool:
+    return any(item.scope is Scope.TOUCHED_DATES for item in spec.inputs.values())
+
+
+def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
+    """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
+    started, started_at, watch = time.monotonic(), time.time(), Stopwatch()
+    if unchanged_inputs(spark, spec, ctx):
+        lake.create_branch(spec.identifier, ctx.branch)
+        head = branch_head(spec.identifier, ctx.branch)
+        watch.lap("unchanged")
+        return TableResult(spec.identifier, head.snapshot_id, head.total_records, time.monotonic() - started, [],
+                           started_at, 0, watch.phases, unchanged=True)
+    dates: Dates = None
+    if spec.source is not None:
+        dates = [ctx.run_date]
+        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx)), ctx)
+    else:
+        if is_date_scoped(spec):
+            dates = recomputed_dates(spark, spec, ctx)
+        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx, dates)
+                  for param, item in spec.inputs.items()}
+        output = spec.transform(**frames)
+    watch.lap("plan")
+    ensure_table(spark, spec, output)
+    lake.create_branch(spec.identifier, ctx.branch)
+    watch.lap("branch")
+    column = date_partition_column(spec)
+    if spec.write_mode is WriteMode.MERGE and column is not None:
+        dates = written_dates(output, column)
+    write(spark, spec, output, ctx, dates)
+    watch.lap("write")
+    outcome = audit(spark, spec, ctx, dates)
+    watch.lap("audit")
+    head = branch_head(spec.identifier, ctx.branch)
+    watch.lap("branch")
+    return TableResult(spec.identifier, head.snapshot_id, head.total_records, time.monotonic() - started,
+                       outcome.checks if outcome else [], started_at, head.added_records, watch.phases)
+
+
+def rows_on(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> DataFrame:
+    """A table as the run branch holds it, on those dates when it is date-partitioned (so the cost of a scan
+    does not grow with history; earlier dates passed their own runs)."""
+    frame = spark.table(on_branch(spec.identifier, ctx.branch))
+    column = date_partition_column(spec)
+    return on_dates(frame, column, dates) if column else frame
+
+
+def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome | None:
+    """The table's checks on the dates the run wrote (the whole table when it has no date partition);
+    tables its checks refer to are read on the same dates."""
+    if not quality.checks_file(spec.layer, spec.name).exists():
+        return None
+    references = {name.split(".")[1]: rows_on(spark, registry.table(name), ctx, dates)
+                  for name in spec.check_references}
+    outcome = quality.scan(spark, spec.layer, spec.name, rows_on(spark, spec, ctx, dates), ctx.reports_label,
+                           references)
+    quality.gate(outcome, ctx.branch)
+    return outcome

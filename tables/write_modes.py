@@ -1,0 +1,77 @@
+"""The four write modes, each onto the run's branch: merge by key, sync to a new whole content, overwrite
+dates, replace."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DateType
+
+from tables import registry
+from tables.dates import Dates, date_partition_column, on_dates_condition, on_dates_sql
+from tables.extract import source_filter
+from tables.spark import on_branch
+from tables.spec import RunContext, TableSpec, WriteMode
+
+
+def merge_statement(spec: TableSpec, target: str, view: str, columns: list[str], on_dates: str = "") -> str:
+    """Upsert by key; `on_dates` (a condition on the target alone: the source's dates) lets Iceberg prune the
+    target to those partitions, so a fact merge does not scan the whole history. Only rows that differ are
+    updated."""
+    on = " AND ".join([*(f"t.{c} = s.{c}" for c in spec.keys), *([f"({on_dates})"] if on_dates else [])])
+    changed = " OR ".join(f"NOT (t.{c} <=> s.{c})" for c in columns if c not in spec.keys) or "FALSE"
+    return (f"MERGE INTO {target} t USING {view} s ON {on} "
+            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+
+
+def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -> None:
+    """Make the table equal `output`, touching only what differs: a copy-on-write MERGE or DELETE rewrites
+    every file it matches, so rows that did not change are left out, and an unchanged table commits nothing
+    (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted."""
+    current = spark.table(target).select(*output.columns)
+    changed = output.subtract(current)
+    if changed.limit(1).count():
+        changed.createOrReplaceTempView(f"_changed_{spec.name}")
+        spark.sql(merge_statement(spec, target, f"_changed_{spec.name}", output.columns))
+    if current.select(*spec.keys).subtract(output.select(*spec.keys)).limit(1).count():
+        output.createOrReplaceTempView(f"_new_{spec.name}")
+        match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
+        spark.sql(f"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM _new_{spec.name} s WHERE {match})")
+
+
+def delete_gone_in_window(spark: SparkSession, spec: TableSpec, view: str, target: str, ctx: RunContext) -> None:
+    """A fact's rows created in the run's extraction window are exactly what was extracted: rows of that window
+    the extraction no longer has were deleted upstream (a day regenerated with fewer orders) and leave too.
+    Looked for first, so a run with nothing to delete commits nothing."""
+    assert spec.window_of is not None
+    source = registry.table(spec.window_of).source
+    assert source is not None
+    window = source_filter(source, ctx)  # the same SQL condition on created_ts, in Spark
+    current = spark.table(target).where(window).select(*spec.keys)
+    if current.subtract(spark.table(view).select(*spec.keys)).limit(1).count():
+        match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
+        spark.sql(f"DELETE FROM {target} t WHERE ({window}) AND NOT EXISTS (SELECT 1 FROM {view} s WHERE {match})")
+
+
+def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunContext, dates: Dates) -> None:
+    target = on_branch(spec.identifier, ctx.branch)
+    if spec.write_mode is WriteMode.MERGE:
+        view = f"_src_{spec.layer}_{spec.name}"
+        output.createOrReplaceTempView(view)
+        column = date_partition_column(spec)
+        on_dates = "" if column is None or not dates else on_dates_sql(
+            f"t.{column}", isinstance(output.schema[column].dataType, DateType), dates)
+        spark.sql(merge_statement(spec, target, view, output.columns, on_dates))
+        if spec.window_of is not None:
+            delete_gone_in_window(spark, spec, view, target, ctx)
+    elif spec.write_mode is WriteMode.SYNC:
+        sync(spark, spec, output, target)
+    elif spec.write_mode is WriteMode.OVERWRITE_DATES:
+        if dates == []:
+            return  # no date to recompute (a quiet day): nothing is replaced
+        column = date_partition_column(spec)
+        assert column is not None
+        condition = F.lit(True) if dates is None else on_dates_condition(output, column, dates)
+        output.writeTo(target).overwrite(condition)
+    else:
+        output.writeTo(target).overwrite(F.lit(True))
