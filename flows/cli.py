@@ -108,6 +108,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tables.registry import all_tables
+
     parser = argparse.ArgumentParser(prog="rainforest", description="Rainforest daily lakehouse pipeline")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -144,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     soda_scan.set_defaults(handler=cmd_soda_scan)
 
     report = commands.add_parser("report", help="print a published report")
-    report.add_argument("report", choices=("orders", "categories"))
+    report.add_argument("report", choices=sorted(spec.report.name for spec in all_tables() if spec.report))
     report.add_argument("--from", dest="date_from", type=_date, required=True)
     report.add_argument("--to", dest="date_to", type=_date, required=True)
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")

@@ -28,7 +28,7 @@ from infra.errors import RainforestError
 from infra.settings import settings
 from tables import lake, quality
 from tables.dates import date_partition_column, on_dates
-from tables.registry import all_tables, table
+from tables.registry import all_tables
 from tables.runner import TableResult
 from tables.spark import qualified
 from tables.spec import RunContext, TableSpec, utc_stamp
@@ -175,10 +175,8 @@ def scan_published(spark: SparkSession, run_date: date) -> list[quality.ScanOutc
         raise RainforestError("nothing is published yet; run `rainforest run --date …` first")
     outcomes = []
     for spec in all_tables():
-        if not quality.checks_file(spec.layer, spec.name).exists() or spec.identifier not in release.snapshots:
+        if not spec.audited or spec.identifier not in release.snapshots:
             continue
-        references = {name.split(".")[1]: published_rows_of(spark, table(name), release, run_date)
-                      for name in spec.check_references}
-        outcomes.append(quality.scan(spark, spec.layer, spec.name, published_rows_of(spark, spec, release, run_date),
-                                     f"published_{run_date:%Y%m%d}/{utc_stamp()}", references))
+        outcomes.append(quality.scan(spark, spec, lambda table: published_rows_of(spark, table, release, run_date),
+                                     f"published_{run_date:%Y%m%d}/{utc_stamp()}"))
     return outcomes

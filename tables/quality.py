@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from pyspark.sql import DataFrame, SparkSession
 from infra.errors import QualityGateError
 from infra.private import private_dir, write_private
 from infra.settings import REPO_ROOT, settings
+from tables import registry
+from tables.spec import TableSpec
 
 CHECKS_DIR = REPO_ROOT / "checks"
 SODA_CONFIG = Path.home() / ".soda" / "config.yml"
@@ -54,27 +57,43 @@ def summarise(results: dict[str, Any]) -> list[dict[str, object]]:
     return summary
 
 
-def scan(spark: SparkSession, layer: str, name: str, data: DataFrame, run_label: str,
-         extra_views: dict[str, DataFrame] | None = None) -> ScanOutcome:
-    """Run the table's checks on `data` (registered as a temp view named after the table) and keep the JSON."""
+def declared_checks(spec: TableSpec) -> str:
+    """SodaCL for what the declaration already says: keys present and unique, references that exist, a
+    report's columns. The table's YAML holds its business rules only."""
+    lines = [f"checks for {spec.name}:", *(f"  - missing_count({key}) = 0" for key in spec.keys),
+             f"  - duplicate_count({', '.join(spec.keys)}) = 0"]
+    lines += [f"  - values in ({column}) must exist in {table.split('.')[1]} ({column})"
+              for column, table in spec.references.items()]
+    if spec.report is not None:  # what stakeholders read has its contract's columns
+        columns = ", ".join(spec.report.columns)
+        lines += ["  - schema:", "      fail:", f"        when required column missing: [{columns}]"]
+    return "\n".join(lines) + "\n"
+
+
+def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataFrame], run_label: str) -> ScanOutcome:
+    """Run the table's checks on `rows(spec)`, registered as a temp view named after the table, beside the
+    tables it references (`rows(reference)`), and keep the JSON."""
     disable_soda_telemetry()  # before the import: importing soda.scan writes its config with usage stats on
     from soda.scan import Scan
 
     soda_scan = Scan()
-    soda_scan.set_scan_definition_name(f"{layer}.{name}.{run_label}")
+    soda_scan.set_scan_definition_name(f"{spec.identifier}.{run_label}")
     soda_scan.set_data_source_name("lake")
     soda_scan.add_spark_session(spark, data_source_name="lake")
-    soda_scan.add_sodacl_yaml_file(str(checks_file(layer, name)))
+    soda_scan.add_sodacl_yaml_str(declared_checks(spec))
+    if checks_file(spec.layer, spec.name).exists():
+        soda_scan.add_sodacl_yaml_file(str(checks_file(spec.layer, spec.name)))
+    views = {spec.name: rows(spec)} | {name.split(".")[1]: rows(registry.table(name))
+                                       for name in set(spec.references.values())}
     with _soda_lock:  # Soda keeps module-level state, and the temp views are shared: one scan at a time
-        data.createOrReplaceTempView(name)
-        for view, frame in (extra_views or {}).items():
+        for view, frame in views.items():
             frame.createOrReplaceTempView(view)
         soda_scan.execute()
     results = soda_scan.get_scan_results()
-    report_path = run_reports_dir(run_label) / f"{layer}.{name}.json"
+    report_path = run_reports_dir(run_label) / f"{spec.identifier}.json"
     write_private(private_dir(report_path.parent) / report_path.name, json.dumps(results, indent=2, default=str))
     passed = not soda_scan.has_check_fails() and not soda_scan.has_error_logs()
-    return ScanOutcome(f"{layer}.{name}", passed, summarise(results), report_path, soda_scan.get_logs_text())
+    return ScanOutcome(spec.identifier, passed, summarise(results), report_path, soda_scan.get_logs_text())
 
 
 def gate(outcome: ScanOutcome, branch: str) -> None:

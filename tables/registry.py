@@ -7,24 +7,21 @@ import pkgutil
 from functools import lru_cache
 from graphlib import TopologicalSorter
 
-from tables.spec import LAYERS, TableSpec
+from tables.spec import DECLARED, LAYERS, TableSpec
 
 
-def _declared_in(layer: str) -> list[TableSpec]:
-    package = importlib.import_module(f"tables.{layer}")
-    specs: list[TableSpec] = []
-    for module_info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"tables.{layer}.{module_info.name}")
-        specs.extend(getattr(module, "TABLES", ()))
-        if hasattr(module, "TABLE"):
-            specs.append(module.TABLE)
-    return specs
+def _import_declarations() -> None:
+    for layer in LAYERS:
+        package = importlib.import_module(f"tables.{layer}")
+        for module_info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"tables.{layer}.{module_info.name}")
 
 
 @lru_cache(maxsize=1)
 def all_tables() -> tuple[TableSpec, ...]:
     """All tables, topologically sorted (upstream before downstream), layers in order."""
-    specs = {spec.identifier: spec for layer in LAYERS for spec in _declared_in(layer)}
+    _import_declarations()
+    specs = dict(DECLARED)
     graph = {name: set(spec.upstream) for name, spec in specs.items()}
     order = list(TopologicalSorter(graph).static_order())
     missing = [name for name in order if name not in specs]

@@ -13,20 +13,26 @@ from typing import Any
 from infra.errors import RainforestError
 from tables.lake import catalog
 from tables.publish import last_release
+from tables.registry import all_tables
+from tables.spec import Report, TableSpec
 
-REPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "orders": ("interface.daily_order_report",
-               ("order_date", "order_count", "total_revenue", "average_revenue")),
-    "categories": ("interface.daily_category_report",
-                   ("order_date", "category_id", "category_name", "item_count", "average_revenue",
-                    "median_revenue")),
-}
+
+def reports() -> dict[str, TableSpec]:
+    """Report name → the interface table that declares it."""
+    return {spec.report.name: spec for spec in all_tables() if spec.report is not None}
+
+
+def declared_report(name: str) -> Report:
+    report = reports()[name].report
+    assert report is not None
+    return report
 
 
 def report_rows(report: str, date_from: date, date_to: date) -> list[dict[str, Any]]:
     """Rows of a report as the last complete publish left it (never a half-done publish), between two order
-    dates (inclusive), sorted as DESIGN.md §7 says."""
-    identifier, columns = REPORTS[report]
+    dates (inclusive), sorted by the table's keys as DESIGN.md §7 says."""
+    spec = reports()[report]
+    identifier, columns = spec.identifier, declared_report(report).columns
     release = last_release()
     if release is None or identifier not in release.snapshots:
         raise RainforestError(f"{identifier} is not published yet; run `rainforest run --date …` first")
@@ -34,9 +40,8 @@ def report_rows(report: str, date_from: date, date_to: date) -> list[dict[str, A
     scan = catalog().load_table(identifier).scan(row_filter=row_filter, selected_fields=columns,
                                                  snapshot_id=release.snapshots[identifier])
     rows = scan.to_arrow().to_pylist()
-    key_columns = columns[:2] if report == "categories" else columns[:1]
     return sorted(({column: row[column] for column in columns} for row in rows),
-                  key=lambda row: tuple(row[c] for c in key_columns))
+                  key=lambda row: tuple(row[key] for key in spec.keys))
 
 
 def _cell(value: Any) -> str:
@@ -52,7 +57,7 @@ def _json_value(value: Any) -> Any:
 
 
 def render(report: str, rows: list[dict[str, Any]], fmt: str) -> str:
-    columns = REPORTS[report][1]
+    columns = declared_report(report).columns
     if fmt == "json":
         return json.dumps([{c: _json_value(r[c]) for c in columns} for r in rows], indent=2)
     if fmt == "csv":

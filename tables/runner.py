@@ -104,11 +104,8 @@ def rows_on(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates)
 def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome | None:
     """The table's checks on the dates the run wrote (the whole table when it has no date partition);
     tables its checks refer to are read on the same dates."""
-    if not quality.checks_file(spec.layer, spec.name).exists():
+    if not spec.audited:
         return None
-    references = {name.split(".")[1]: rows_on(spark, registry.table(name), ctx, dates)
-                  for name in spec.check_references}
-    outcome = quality.scan(spark, spec.layer, spec.name, rows_on(spark, spec, ctx, dates), ctx.reports_label,
-                           references)
+    outcome = quality.scan(spark, spec, lambda table: rows_on(spark, table, ctx, dates), ctx.reports_label)
     quality.gate(outcome, ctx.branch)
     return outcome

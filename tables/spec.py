@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,19 +54,33 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Report:
+    """An interface table stakeholders read with `rainforest report <name>` (DESIGN.md §7): its columns in
+    order; rows come sorted by the table's keys."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+Transform = Callable[..., DataFrame]
+
+
+@dataclass(frozen=True)
 class TableSpec:
     name: str
     layer: str
     keys: tuple[str, ...]
-    transform: Callable[..., DataFrame]
+    transform: Transform
     inputs: Mapping[str, Input] = field(default_factory=dict)
     write_mode: WriteMode = WriteMode.MERGE
     partitioned_by: tuple[str, ...] = ()  # Iceberg partition transforms, e.g. "days(order_ts)"
     source: Source | None = None
-    check_references: tuple[str, ...] = ()  # other tables the Soda checks refer to (referential integrity)
+    audited: bool = True  # checked before publish: keys not null and unique, references, checks/<layer>/<name>.yml
+    references: Mapping[str, str] = field(default_factory=dict)  # column → table whose same column it must exist in
     restated_by: tuple[str, ...] = ()  # when one of these changes in a run, every date is recomputed
     window_of: str | None = None  # a fact's rows follow this bronze table's extraction window: those created
     #                               in a run's window that are gone upstream (a replaced day) are deleted
+    report: Report | None = None
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:
@@ -81,7 +96,46 @@ class TableSpec:
 
     @property
     def upstream(self) -> tuple[str, ...]:
-        return tuple(sorted({item.table for item in self.inputs.values()} | set(self.check_references)))
+        return tuple(sorted({item.table for item in self.inputs.values()} | set(self.references.values())))
+
+
+@dataclass(frozen=True)
+class LayerDefaults:
+    """What every table of a layer is unless its declaration says otherwise: `DEFAULTS` in the layer's package
+    (tables/<layer>/__init__.py), set once."""
+
+    write_mode: WriteMode
+    partitioned_by: tuple[str, ...] = ()
+    audited: bool = True
+
+
+DECLARED: dict[str, TableSpec] = {}  # identifier → declaration, filled as the table modules are imported
+
+
+def declare(spec: TableSpec) -> TableSpec:
+    DECLARED[spec.identifier] = spec
+    return spec
+
+
+def layer_defaults(layer: str) -> LayerDefaults:
+    defaults = importlib.import_module(f"tables.{layer}").DEFAULTS
+    assert isinstance(defaults, LayerDefaults), layer
+    return defaults
+
+
+def table(keys: tuple[str, ...], inputs: Mapping[str, Input], **declared: object) -> Callable[[Transform], Transform]:
+    """Declare the table a transform builds. Its name is the function's, its layer the package of its module
+    (tables/<layer>/), and what the declaration leaves out comes from the layer's defaults."""
+
+    def declaring(transform: Transform) -> Transform:
+        layer = transform.__module__.split(".")[-2]
+        defaults = layer_defaults(layer)
+        options: dict[str, object] = {"write_mode": defaults.write_mode, "partitioned_by": defaults.partitioned_by,
+                                      "audited": defaults.audited, **declared}
+        declare(TableSpec(transform.__name__, layer, keys, transform, inputs, **options))  # type: ignore[arg-type]
+        return transform
+
+    return declaring
 
 
 def utc_stamp() -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from tables.spec import Source, TableSpec, WriteMode
+from tables.spec import Source, TableSpec, declare, layer_defaults
 
 CREATED = ("created_ts",)
 CREATED_OR_UPDATED = ("created_ts", "last_updated_ts")
@@ -21,15 +21,10 @@ def raw(source: DataFrame) -> DataFrame:
 
 def bronze(table: str, keys: tuple[str, ...], window_columns: tuple[str, ...] = (),
            split_column: str | None = None) -> TableSpec:
-    return TableSpec(
-        name=table,
-        layer="bronze",
-        keys=keys,
-        transform=raw,
-        write_mode=WriteMode.OVERWRITE_DATES,
-        partitioned_by=("_run_date",),
-        source=Source(table, window_columns, split_column),
-    )
+    defaults = layer_defaults("bronze")
+    return declare(TableSpec(table, "bronze", keys, raw, write_mode=defaults.write_mode,
+                             partitioned_by=defaults.partitioned_by, audited=defaults.audited,
+                             source=Source(table, window_columns, split_column)))
 
 
 TABLES = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 GROUP = ("order_date", "category_id")
 
@@ -37,6 +37,15 @@ def stats_from_counts(counts: DataFrame, group: tuple[str, ...], value: str, cou
     )
 
 
+@table(
+    keys=GROUP,
+    inputs={
+        "daily_product_revenue": Input("gold.daily_product_revenue", Scope.TOUCHED_DATES, "order_date"),
+        "product_x_category": Input("silver.product_x_category"),
+        "dim_category": Input("silver.dim_category"),
+    },
+    restated_by=("silver.product_x_category", "silver.dim_category"),
+)
 def daily_category_metrics(daily_product_revenue: DataFrame, product_x_category: DataFrame,
                            dim_category: DataFrame) -> DataFrame:
     counts = daily_product_revenue.join(
@@ -46,19 +55,3 @@ def daily_category_metrics(daily_product_revenue: DataFrame, product_x_category:
         .join(F.broadcast(dim_category.select("category_id", "category_name")), "category_id", "left")
         .select("order_date", "category_id", "category_name", "item_count", "average_revenue", "median_revenue")
     )
-
-
-TABLE = TableSpec(
-    name="daily_category_metrics",
-    layer="gold",
-    keys=GROUP,
-    transform=daily_category_metrics,
-    inputs={
-        "daily_product_revenue": Input("gold.daily_product_revenue", Scope.TOUCHED_DATES, "order_date"),
-        "product_x_category": Input("silver.product_x_category"),
-        "dim_category": Input("silver.dim_category"),
-    },
-    write_mode=WriteMode.OVERWRITE_DATES,
-    partitioned_by=("order_date",),
-    restated_by=("silver.product_x_category", "silver.dim_category"),
-)

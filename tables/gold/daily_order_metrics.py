@@ -5,23 +5,13 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
+@table(keys=("order_date",), inputs={"fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date")})
 def daily_order_metrics(fact_orders: DataFrame) -> DataFrame:
     return fact_orders.groupBy("order_date").agg(
         F.count("*").alias("order_count"),
         F.sum("total_price").alias("total_revenue"),
         F.avg("total_price").alias("average_revenue"),
     )
-
-
-TABLE = TableSpec(
-    name="daily_order_metrics",
-    layer="gold",
-    keys=("order_date",),
-    transform=daily_order_metrics,
-    inputs={"fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date")},
-    write_mode=WriteMode.OVERWRITE_DATES,
-    partitioned_by=("order_date",),
-)

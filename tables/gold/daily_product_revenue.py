@@ -9,19 +9,12 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
+@table(
+    keys=("order_date", "product_id", "revenue"),
+    inputs={"fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date")},
+)
 def daily_product_revenue(fact_order_items: DataFrame) -> DataFrame:
     return fact_order_items.groupBy("order_date", "product_id", "revenue").agg(F.count("*").alias("item_count"))
-
-
-TABLE = TableSpec(
-    name="daily_product_revenue",
-    layer="gold",
-    keys=("order_date", "product_id", "revenue"),
-    transform=daily_product_revenue,
-    inputs={"fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date")},
-    write_mode=WriteMode.OVERWRITE_DATES,
-    partitioned_by=("order_date",),
-)

@@ -5,9 +5,20 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
+@table(
+    keys=("order_item_id",),
+    inputs={
+        "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
+        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
+        "dim_product": Input("silver.dim_product"),
+        "dim_seller": Input("silver.dim_seller"),
+        "product_x_category": Input("silver.product_x_category"),
+        "dim_category": Input("silver.dim_category"),
+    },
+)
 def wide_order_items(fact_order_items: DataFrame, fact_orders: DataFrame, dim_product: DataFrame,
                      dim_seller: DataFrame, product_x_category: DataFrame, dim_category: DataFrame) -> DataFrame:
     categories = (
@@ -29,21 +40,3 @@ def wide_order_items(fact_order_items: DataFrame, fact_orders: DataFrame, dim_pr
             "revenue", "categories",
         )
     )
-
-
-TABLE = TableSpec(
-    name="wide_order_items",
-    layer="gold",
-    keys=("order_item_id",),
-    transform=wide_order_items,
-    inputs={
-        "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
-        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
-        "dim_product": Input("silver.dim_product"),
-        "dim_seller": Input("silver.dim_seller"),
-        "product_x_category": Input("silver.product_x_category"),
-        "dim_category": Input("silver.dim_category"),
-    },
-    write_mode=WriteMode.OVERWRITE_DATES,
-    partitioned_by=("order_date",),
-)

@@ -5,9 +5,17 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
+@table(
+    keys=("order_id",),
+    inputs={
+        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
+        "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
+        "dim_buyer": Input("silver.dim_buyer"),
+    },
+)
 def wide_orders(fact_orders: DataFrame, fact_order_items: DataFrame, dim_buyer: DataFrame) -> DataFrame:
     item_totals = fact_order_items.groupBy("order_id").agg(
         F.count("*").alias("item_count"), F.sum("revenue").alias("items_revenue"))
@@ -22,18 +30,3 @@ def wide_orders(fact_orders: DataFrame, fact_order_items: DataFrame, dim_buyer: 
             F.coalesce("items_revenue", F.lit(0)).cast("decimal(24,2)").alias("items_revenue"),
         )
     )
-
-
-TABLE = TableSpec(
-    name="wide_orders",
-    layer="gold",
-    keys=("order_id",),
-    transform=wide_orders,
-    inputs={
-        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
-        "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
-        "dim_buyer": Input("silver.dim_buyer"),
-    },
-    write_mode=WriteMode.OVERWRITE_DATES,
-    partitioned_by=("order_date",),
-)

@@ -6,9 +6,15 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from tables.interface.money import cents
-from tables.spec import Input, TableSpec, WriteMode
+from tables.spec import Input, Report, table
 
 
+@table(
+    keys=("order_date", "category_id"),
+    inputs={"daily_category_metrics": Input("gold.daily_category_metrics")},
+    report=Report("categories", ("order_date", "category_id", "category_name", "item_count", "average_revenue",
+                                 "median_revenue")),
+)
 def daily_category_report(daily_category_metrics: DataFrame) -> DataFrame:
     return daily_category_metrics.select(
         "order_date",
@@ -18,13 +24,3 @@ def daily_category_report(daily_category_metrics: DataFrame) -> DataFrame:
         cents("average_revenue"),
         cents("median_revenue"),
     )
-
-
-TABLE = TableSpec(
-    name="daily_category_report",
-    layer="interface",
-    keys=("order_date", "category_id"),
-    transform=daily_category_report,
-    inputs={"daily_category_metrics": Input("gold.daily_category_metrics")},
-    write_mode=WriteMode.REPLACE,
-)

@@ -6,9 +6,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from tables.interface.money import cents
-from tables.spec import Input, TableSpec, WriteMode
+from tables.spec import Input, Report, table
 
 
+@table(
+    keys=("order_date",),
+    inputs={"daily_order_metrics": Input("gold.daily_order_metrics")},
+    report=Report("orders", ("order_date", "order_count", "total_revenue", "average_revenue")),
+)
 def daily_order_report(daily_order_metrics: DataFrame) -> DataFrame:
     return daily_order_metrics.select(
         "order_date",
@@ -16,13 +21,3 @@ def daily_order_report(daily_order_metrics: DataFrame) -> DataFrame:
         cents("total_revenue"),
         cents("average_revenue"),
     )
-
-
-TABLE = TableSpec(
-    name="daily_order_report",
-    layer="interface",
-    keys=("order_date",),
-    transform=daily_order_report,
-    inputs={"daily_order_metrics": Input("gold.daily_order_metrics")},
-    write_mode=WriteMode.REPLACE,
-)

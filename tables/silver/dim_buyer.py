@@ -5,18 +5,12 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from tables.silver.app_users import join_app_user
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
-def dim_buyer(buyer: DataFrame, appuser: DataFrame) -> DataFrame:
-    return join_app_user(buyer, appuser, "buyer_id", "first_time_purchased_timestamp")
-
-
-TABLE = TableSpec(
-    name="dim_buyer",
-    layer="silver",
+@table(
     keys=("buyer_id",),
-    transform=dim_buyer,
-    write_mode=WriteMode.SYNC,
     inputs={"buyer": Input("bronze.buyer", Scope.CHANGED), "appuser": Input("bronze.appuser", Scope.CHANGED)},
 )
+def dim_buyer(buyer: DataFrame, appuser: DataFrame) -> DataFrame:
+    return join_app_user(buyer, appuser, "buyer_id", "first_time_purchased_timestamp")

@@ -5,9 +5,18 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
+@table(
+    keys=("product_id",),
+    inputs={
+        "product": Input("bronze.product", Scope.CHANGED),
+        "brand": Input("bronze.brand", Scope.CHANGED),
+        "manufacturer": Input("bronze.manufacturer", Scope.CHANGED),
+        "ratings": Input("bronze.ratings", Scope.LATEST),
+    },
+)
 def dim_product(product: DataFrame, brand: DataFrame, manufacturer: DataFrame, ratings: DataFrame) -> DataFrame:
     brands = brand.select("brand_id", F.col("name").alias("brand_name"), F.col("country").alias("brand_country"))
     makers = manufacturer.select("manufacturer_id", F.col("name").alias("manufacturer_name"),
@@ -24,18 +33,3 @@ def dim_product(product: DataFrame, brand: DataFrame, manufacturer: DataFrame, r
             F.coalesce("rating_count", F.lit(0)).alias("rating_count"), "created_ts", "last_updated_ts",
         )
     )
-
-
-TABLE = TableSpec(
-    name="dim_product",
-    layer="silver",
-    keys=("product_id",),
-    transform=dim_product,
-    write_mode=WriteMode.SYNC,
-    inputs={
-        "product": Input("bronze.product", Scope.CHANGED),
-        "brand": Input("bronze.brand", Scope.CHANGED),
-        "manufacturer": Input("bronze.manufacturer", Scope.CHANGED),
-        "ratings": Input("bronze.ratings", Scope.LATEST),
-    },
-)

@@ -5,18 +5,12 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from tables.silver.app_users import join_app_user
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
-def dim_seller(seller: DataFrame, appuser: DataFrame) -> DataFrame:
-    return join_app_user(seller, appuser, "seller_id", "first_time_sold_timestamp")
-
-
-TABLE = TableSpec(
-    name="dim_seller",
-    layer="silver",
+@table(
     keys=("seller_id",),
-    transform=dim_seller,
-    write_mode=WriteMode.SYNC,
     inputs={"seller": Input("bronze.seller", Scope.CHANGED), "appuser": Input("bronze.appuser", Scope.CHANGED)},
 )
+def dim_seller(seller: DataFrame, appuser: DataFrame) -> DataFrame:
+    return join_app_user(seller, appuser, "seller_id", "first_time_sold_timestamp")

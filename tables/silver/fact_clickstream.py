@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, WriteMode, table
 
 
-def fact_clickstream(clickstream: DataFrame) -> DataFrame:
-    return clickstream.select("event_id", "user_id", "event_type", "product_id", "order_id", "event_ts",
-                              "additional_details", "created_ts")
-
-
-TABLE = TableSpec(
-    name="fact_clickstream",
-    layer="silver",
+@table(
     keys=("event_id",),
-    transform=fact_clickstream,
     inputs={"clickstream": Input("bronze.clickstream", Scope.CHANGED)},
     write_mode=WriteMode.MERGE,
     window_of="bronze.clickstream",
     partitioned_by=("days(event_ts)",),
 )
+def fact_clickstream(clickstream: DataFrame) -> DataFrame:
+    return clickstream.select("event_id", "user_id", "event_type", "product_id", "order_id", "event_ts",
+                              "additional_details", "created_ts")

@@ -10,9 +10,20 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, WriteMode, table
 
 
+@table(
+    keys=("order_item_id",),
+    inputs={
+        "orderitem": Input("bronze.orderitem", Scope.CHANGED),
+        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
+    },
+    write_mode=WriteMode.MERGE,
+    window_of="bronze.orderitem",
+    partitioned_by=("order_date",),
+    references={"order_id": "silver.fact_orders"},
+)
 def fact_order_items(orderitem: DataFrame, fact_orders: DataFrame) -> DataFrame:
     order_dates = fact_orders.select("order_id", "order_date")
     return orderitem.join(order_dates, "order_id", "left").select(
@@ -27,19 +38,3 @@ def fact_order_items(orderitem: DataFrame, fact_orders: DataFrame) -> DataFrame:
         "order_date",
         "created_ts",
     )
-
-
-TABLE = TableSpec(
-    name="fact_order_items",
-    layer="silver",
-    keys=("order_item_id",),
-    transform=fact_order_items,
-    inputs={
-        "orderitem": Input("bronze.orderitem", Scope.CHANGED),
-        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
-    },
-    write_mode=WriteMode.MERGE,
-    window_of="bronze.orderitem",
-    partitioned_by=("order_date",),
-    check_references=("silver.fact_orders",),
-)

@@ -5,9 +5,16 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, WriteMode, table
 
 
+@table(
+    keys=("order_id",),
+    inputs={"orders": Input("bronze.orders", Scope.CHANGED)},
+    write_mode=WriteMode.MERGE,
+    window_of="bronze.orders",
+    partitioned_by=("days(order_ts)",),
+)
 def fact_orders(orders: DataFrame) -> DataFrame:
     return orders.select(
         "order_id",
@@ -17,15 +24,3 @@ def fact_orders(orders: DataFrame) -> DataFrame:
         F.col("total_price").cast("decimal(14,2)").alias("total_price"),
         "created_ts",
     )
-
-
-TABLE = TableSpec(
-    name="fact_orders",
-    layer="silver",
-    keys=("order_id",),
-    transform=fact_orders,
-    inputs={"orders": Input("bronze.orders", Scope.CHANGED)},
-    write_mode=WriteMode.MERGE,
-    window_of="bronze.orders",
-    partitioned_by=("days(order_ts)",),
-)

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from tables.spec import Input, Scope, TableSpec, WriteMode
+from tables.spec import Input, Scope, table
 
 
+@table(keys=("seller_id", "product_id"), inputs={"sellerproduct": Input("bronze.sellerproduct", Scope.CHANGED)})
 def seller_x_product(sellerproduct: DataFrame) -> DataFrame:
     return sellerproduct.select("seller_id", "product_id")
-
-
-TABLE = TableSpec(
-    name="seller_x_product",
-    layer="silver",
-    keys=("seller_id", "product_id"),
-    transform=seller_x_product,
-    write_mode=WriteMode.SYNC,
-    inputs={"sellerproduct": Input("bronze.sellerproduct", Scope.CHANGED)},
-)

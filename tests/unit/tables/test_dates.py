@@ -1,0 +1,12 @@
+"""Partition expressions and the creatable column order."""
+
+from __future__ import annotations
+
+from tables.dates import partition_source
+from tables.table_state import creatable_column_order
+
+
+def test_partition_on_the_first_column_is_moved_last() -> None:
+    assert partition_source("days(order_ts)") == "order_ts"
+    assert creatable_column_order(["order_date", "n"], ("order_date",)) == ["n", "order_date"]
+    assert creatable_column_order(["id", "order_ts"], ("days(order_ts)",)) == ["id", "order_ts"]

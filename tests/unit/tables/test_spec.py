@@ -1,0 +1,27 @@
+"""Declarations: inputs, names and layers inferred, layer defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from tables.registry import table
+from tables.spec import Input, Scope, WriteMode
+
+
+def test_touched_dates_scope_needs_a_date_column() -> None:
+    with pytest.raises(ValueError):
+        Input("silver.fact_orders", Scope.TOUCHED_DATES)
+
+
+def test_a_declaration_takes_its_name_from_the_function_and_its_layer_from_the_package() -> None:
+    spec = table("silver.fact_orders")
+    assert (spec.name, spec.layer, spec.transform.__name__) == ("fact_orders", "silver", "fact_orders")
+
+
+def test_layer_defaults_apply_unless_a_declaration_says_otherwise() -> None:
+    assert table("gold.daily_order_metrics").write_mode is WriteMode.OVERWRITE_DATES
+    assert table("gold.daily_order_metrics").partitioned_by == ("order_date",)
+    assert table("silver.dim_buyer").write_mode is WriteMode.SYNC
+    assert table("silver.fact_orders").write_mode is WriteMode.MERGE  # a fact says so
+    assert table("interface.daily_order_report").write_mode is WriteMode.REPLACE
+    assert not table("bronze.orders").audited and table("bronze.orders").partitioned_by == ("_run_date",)
