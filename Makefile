@@ -76,7 +76,7 @@ unit-test: install
 
 BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild --restatement
 bench: stack-up
-	$(VENV)/bin/python -m infra.bench $(BENCH_ARGS)
+	$(VENV)/bin/python -m flows.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

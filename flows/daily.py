@@ -23,6 +23,7 @@ from prefect.utilities.urls import url_for
 from flows.console import say
 from infra.errors import RainforestError, RunFailedError, fault_detail, transient_service
 from infra.health import check_services
+from infra.settings import settings
 from tables import publish, quality, reconcile, runner
 from tables.registry import layer_tables, table
 from tables.spark import get_spark
@@ -165,6 +166,7 @@ def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[
     check_services()
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
         ensure_namespaces(get_spark())
+        say("Spark session on %s", settings().spark_master)
         resume_interrupted_publish()
         behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
         if behind:

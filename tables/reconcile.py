@@ -1,7 +1,6 @@
 """Reconciliation before publish: the orders a run extracted agree, in count and Σ total_price, between
-Postgres, bronze and silver; and on every order date the run touched, gold agrees with silver — order counts
-and revenue in the order metrics, item counts and revenue in the per-product revenue counts the category report
-is built from."""
+Postgres, bronze and silver; and on every order date the run touched, each table that declares an agreement
+(`agrees_with`: gold's order metrics and per-product revenue counts) agrees with the table it is computed from."""
 
 from __future__ import annotations
 
@@ -14,10 +13,10 @@ from infra.errors import ReconciliationError
 from infra.health import upstream_row
 from tables.dates import on_dates
 from tables.extract import source_filter
-from tables.registry import table
+from tables.registry import all_tables, table
 from tables.scopes import touched_dates
 from tables.spark import on_branch
-from tables.spec import RunContext
+from tables.spec import Agreement, RunContext
 
 Totals = tuple[int, Decimal]
 
@@ -43,28 +42,36 @@ def lake_totals(spark: SparkSession, ctx: RunContext) -> tuple[Totals, Totals]:
     return totals[0], totals[1]
 
 
-def per_date(frame: DataFrame, count: F.Column, total: F.Column) -> DataFrame:
-    return frame.groupBy("order_date").agg(count.alias("n"), total.alias("s"))
+def per_date(spark: SparkSession, identifier: str, ctx: RunContext, measures: dict[str, str]) -> DataFrame:
+    frame = spark.table(on_branch(identifier, ctx.branch)).where(F.col("order_date").isin(touched_dates(spark, ctx)))
+    return frame.groupBy("order_date").agg(*(F.expr(sql).alias(name) for name, sql in measures.items()))
 
 
-def mismatches(what: str, silver: DataFrame, gold: DataFrame) -> list[str]:
-    rows = (silver.join(gold.withColumnRenamed("n", "gn").withColumnRenamed("s", "gs"), "order_date", "full_outer")
-            .where("n IS NULL OR gn IS NULL OR n != gn OR s != gs").collect())
-    return [f"{r.order_date}: silver {r.n} {what} / {r.s} USD, gold {r.gn} {what} / {r.gs} USD" for r in rows]
+def disagreements(identifier: str, agreement: Agreement, theirs: DataFrame, ours: DataFrame) -> list[str]:
+    """Dates on which `ours` (measures named `<measure>_ours`) differs from `theirs` (`<measure>_theirs`), or
+    only one side has figures."""
+    measures = agreement.measures
+    differ = " OR ".join(f"NOT ({name}_theirs <=> {name}_ours)" for name in measures)
+    problems = []
+    for row in theirs.join(ours, "order_date", "full_outer").where(differ).orderBy("order_date").collect():
+        found = ", ".join(f"{name} {row[f'{name}_ours']} (in {agreement.table}: {row[f'{name}_theirs']})"
+                          for name in measures)
+        problems.append(f"{identifier} on {row.order_date}: {found}")
+    return problems
 
 
-def gold_mismatches(spark: SparkSession, ctx: RunContext) -> list[str]:
-    dates = touched_dates(spark, ctx)
-
-    def rows(identifier: str) -> DataFrame:
-        return spark.table(on_branch(identifier, ctx.branch)).where(F.col("order_date").isin(dates))
-
-    return (mismatches("orders", per_date(rows("silver.fact_orders"), F.count("*"), F.sum("total_price")),
-                       rows("gold.daily_order_metrics").select("order_date", F.col("order_count").alias("n"),
-                                                               F.col("total_revenue").alias("s")))
-            + mismatches("items", per_date(rows("silver.fact_order_items"), F.count("*"), F.sum("revenue")),
-                         per_date(rows("gold.daily_product_revenue"), F.sum("item_count"),
-                                  F.sum(F.col("revenue") * F.col("item_count")))))
+def agreement_mismatches(spark: SparkSession, ctx: RunContext) -> list[str]:
+    """Every declared agreement (`TableSpec.agrees_with`), per touched date, measure by measure."""
+    problems = []
+    for spec in all_tables():
+        if spec.agrees_with is None:
+            continue
+        measures = spec.agrees_with.measures
+        theirs = per_date(spark, spec.agrees_with.table, ctx, {f"{name}_theirs": pair[0]
+                                                               for name, pair in measures.items()})
+        ours = per_date(spark, spec.identifier, ctx, {f"{name}_ours": pair[1] for name, pair in measures.items()})
+        problems += disagreements(spec.identifier, spec.agrees_with, theirs, ours)
+    return problems
 
 
 def reconcile(spark: SparkSession, ctx: RunContext) -> str:
@@ -72,7 +79,7 @@ def reconcile(spark: SparkSession, ctx: RunContext) -> str:
     bronze, silver = lake_totals(spark, ctx)
     problems = [f"{name}: {found[0]} orders / {found[1]} USD, Postgres {upstream[0]} orders / {upstream[1]} USD"
                 for name, found in (("bronze.orders", bronze), ("silver.fact_orders", silver)) if found != upstream]
-    problems += gold_mismatches(spark, ctx)
+    problems += agreement_mismatches(spark, ctx)
     if problems:
         raise ReconciliationError(f"reconciliation failed on branch {ctx.branch} (main is unchanged):\n  "
                                   + "\n  ".join(problems))

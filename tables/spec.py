@@ -62,6 +62,15 @@ class Report:
     columns: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Agreement:
+    """Before publish, on every order date the run touched, this table's figures equal the same figures computed
+    from another table of the run: measure → (SQL aggregate over the other table, over this one)."""
+
+    table: str
+    measures: Mapping[str, tuple[str, str]]
+
+
 Transform = Callable[..., DataFrame]
 
 
@@ -81,6 +90,7 @@ class TableSpec:
     window_of: str | None = None  # a fact's rows follow this bronze table's extraction window: those created
     #                               in a run's window that are gone upstream (a replaced day) are deleted
     report: Report | None = None
+    agrees_with: Agreement | None = None
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:

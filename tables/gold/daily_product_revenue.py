@@ -9,12 +9,14 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, table
+from tables.spec import Agreement, Input, Scope, table
 
 
 @table(
     keys=("order_date", "product_id", "revenue"),
     inputs={"fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date")},
+    agrees_with=Agreement("silver.fact_order_items", {"items": ("count(*)", "sum(item_count)"),
+                                                      "revenue": ("sum(revenue)", "sum(revenue * item_count)")}),
 )
 def daily_product_revenue(fact_order_items: DataFrame) -> DataFrame:
     return fact_order_items.groupBy("order_date", "product_id", "revenue").agg(F.count("*").alias("item_count"))
