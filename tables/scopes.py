@@ -9,7 +9,7 @@ from functools import lru_cache
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from tables import lake
+from tables import lake, registry
 from tables.dates import Dates
 from tables.extract import window_condition
 from tables.spark import on_branch, qualified
@@ -26,29 +26,53 @@ def unchanged_inputs(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> b
             and not any(changed_this_run(name, ctx) for name in spec.upstream))
 
 
+def extracted(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> DataFrame:
+    """The bronze rows this run extracted for a fact (its `window_of` table's partition of the run date)."""
+    assert spec.window_of is not None
+    return spark.table(on_branch(spec.window_of, ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
+
+
+def dates_of_extracted(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> set[date]:
+    touches = spec.touches
+    assert touches is not None
+    rows = extracted(spark, spec, ctx)
+    if touches.date_of is not None:
+        return {row.d for row in rows.select(F.to_date(touches.date_of).alias("d")).distinct().collect()}
+    assert touches.parent is not None and touches.key is not None
+    parent, key = registry.table(touches.parent), touches.key
+    # Rows whose parent was extracted too already count through the parent's own dates.
+    others = rows.select(key).distinct().join(extracted(spark, parent, ctx).select(key), key, "left_anti")
+    bounds = others.agg(F.min(key).alias("low"), F.max(key).alias("high")).first()
+    if bounds is None or bounds.low is None:
+        return set()
+    # The key range lets Iceberg skip the parent's files by their column bounds.
+    parents = spark.table(on_branch(parent.identifier, ctx.branch)).where(F.col(key).between(bounds.low, bounds.high))
+    return {row.order_date for row in parents.join(others, key, "left_semi").select("order_date").distinct().collect()}
+
+
+def dates_gone(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> set[date]:
+    """Order dates of the fact's published rows of the run's window that the extraction no longer has."""
+    if not table_exists(spark, spec.identifier):
+        return set()
+    source = registry.table(spec.window_of or "").source
+    assert source is not None
+    window = window_condition((source.created_column,), source.created_column, ctx)
+    keys = list(spec.keys)
+    gone = spark.table(qualified(spec.identifier)).where(window).join(
+        extracted(spark, spec, ctx).select(*keys), keys, "left_anti")
+    return {row.order_date for row in gone.select("order_date").distinct().collect()}
+
+
 @lru_cache(maxsize=32)
 def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
-    """Order dates whose figures this run may change: those of the orders it extracted, of the orders of the
-    items it extracted (an item created after midnight restates its order's date), and of published orders and
-    items of the run's window that are gone upstream. Computed once per run attempt (`ctx` carries its start),
-    after silver.fact_orders is written on the branch."""
-    orders = spark.table(on_branch("bronze.orders", ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
-    items = spark.table(on_branch("bronze.orderitem", ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
-    order_dates = {row.d for row in orders.select(F.to_date("order_ts").alias("d")).distinct().collect()}
-    other_orders = items.select("order_id").distinct().join(orders.select("order_id"), "order_id", "left_anti")
-    bounds = other_orders.agg(F.min("order_id").alias("low"), F.max("order_id").alias("high")).first()
-    if bounds is not None and bounds.low is not None:  # the id range lets Iceberg skip files by their column bounds
-        low, high = int(bounds.low), int(bounds.high)
-        facts = spark.table(on_branch("silver.fact_orders", ctx.branch)).where(F.col("order_id").between(low, high))
-        order_dates |= {row.order_date for row in facts.join(other_orders, "order_id", "left_semi")
-                        .select("order_date").distinct().collect()}
-    for fact, extracted, key in (("silver.fact_orders", orders, "order_id"),
-                                 ("silver.fact_order_items", items, "order_item_id")):
-        if table_exists(spark, fact):
-            window = window_condition(("created_ts",), "created_ts", ctx)
-            gone = spark.table(qualified(fact)).where(window).join(extracted.select(key), key, "left_anti")
-            order_dates |= {row.order_date for row in gone.select("order_date").distinct().collect()}
-    return sorted(order_dates)
+    """Order dates whose figures this run may change, from every fact that declares `touches` (orders and
+    their items): computed once per run attempt (`ctx` carries its start), after those facts are written on the
+    branch."""
+    dates: set[date] = set()
+    for spec in registry.all_tables():
+        if spec.touches is not None:
+            dates |= dates_of_extracted(spark, spec, ctx) | dates_gone(spark, spec, ctx)
+    return sorted(dates)
 
 
 def recomputed_dates(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> Dates:

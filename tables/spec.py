@@ -71,6 +71,22 @@ class Agreement:
     measures: Mapping[str, tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Touches:
+    """A fact that sets the order dates a run touches (those gold recomputes): the dates of the rows the run
+    extracted for it, read from `date_of` on them or, for a child row, from its parent fact (`parent`, joined on
+    `key`: an item created after midnight restates its order's date); and the `order_date` of its published
+    rows of the run's window that are gone upstream."""
+
+    date_of: str | None = None
+    parent: str | None = None
+    key: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.date_of is None) == (self.parent is None) or (self.parent is None) != (self.key is None):
+            raise ValueError("a fact's dates come either from a column (date_of) or from its parent (parent, key)")
+
+
 Transform = Callable[..., DataFrame]
 
 
@@ -91,12 +107,15 @@ class TableSpec:
     #                               in a run's window that are gone upstream (a replaced day) are deleted
     report: Report | None = None
     agrees_with: Agreement | None = None
+    touches: Touches | None = None
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:
             raise ValueError(f"{self.name}: unknown layer {self.layer!r}")
         if (self.layer == "bronze") != (self.source is not None):
             raise ValueError(f"{self.name}: bronze tables, and only they, have an upstream source")
+        if self.touches is not None and self.window_of is None:
+            raise ValueError(f"{self.name}: a fact that touches dates follows an extraction window (window_of)")
         if self.write_mode is WriteMode.OVERWRITE_DATES and not self.partitioned_by:
             raise ValueError(f"{self.name}: overwrite_dates needs a date partition")
 

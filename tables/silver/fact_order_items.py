@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, WriteMode, table
+from tables.spec import Input, Scope, Touches, WriteMode, table
 
 
 @table(
@@ -21,6 +21,7 @@ from tables.spec import Input, Scope, WriteMode, table
     },
     write_mode=WriteMode.MERGE,
     window_of="bronze.orderitem",
+    touches=Touches(parent="silver.fact_orders", key="order_id"),
     partitioned_by=("order_date",),
     references={"order_id": "silver.fact_orders"},
 )

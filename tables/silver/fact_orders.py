@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, WriteMode, table
+from tables.spec import Input, Scope, Touches, WriteMode, table
 
 
 @table(
@@ -13,6 +13,7 @@ from tables.spec import Input, Scope, WriteMode, table
     inputs={"orders": Input("bronze.orders", Scope.CHANGED)},
     write_mode=WriteMode.MERGE,
     window_of="bronze.orders",
+    touches=Touches(date_of="order_ts"),
     partitioned_by=("days(order_ts)",),
 )
 def fact_orders(orders: DataFrame) -> DataFrame:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tables.registry import table
-from tables.spec import Input, Scope, WriteMode
+from tables.registry import all_tables, table
+from tables.spec import Input, Scope, Touches, WriteMode
 
 
 def test_touched_dates_scope_needs_a_date_column() -> None:
@@ -25,3 +25,11 @@ def test_layer_defaults_apply_unless_a_declaration_says_otherwise() -> None:
     assert table("silver.fact_orders").write_mode is WriteMode.MERGE  # a fact says so
     assert table("interface.daily_order_report").write_mode is WriteMode.REPLACE
     assert not table("bronze.orders").audited and table("bronze.orders").partitioned_by == ("_run_date",)
+
+
+def test_the_facts_that_set_the_touched_dates_say_so_in_their_files() -> None:
+    touching = {spec.identifier: spec.touches for spec in all_tables() if spec.touches is not None}
+    assert touching == {"silver.fact_orders": Touches(date_of="order_ts"),
+                        "silver.fact_order_items": Touches(parent="silver.fact_orders", key="order_id")}
+    with pytest.raises(ValueError):
+        Touches(date_of="order_ts", parent="silver.fact_orders", key="order_id")
