@@ -1,4 +1,5 @@
-"""`rainforest-daily(run_date)`: one subflow per layer, one task per table, reconciliation, one publish step;
+"""`rainforest-daily(run_date)`: one subflow per layer, side by side, one task per table starting as soon as the
+tables it reads are built (one graph from the registry), then reconciliation and one publish step;
 `rainforest-backfill(start, end)`: the days in order, stopping at the first failure.
 
 Every run holds the writer lock, first completes a publish a killed run left half done, then catches up the
@@ -8,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from prefect import flow, task
@@ -21,13 +25,13 @@ from prefect.states import State
 from prefect.utilities.urls import url_for
 
 from flows.console import say
-from infra.errors import RainforestError, RunFailedError, fault_detail, transient_service
+from infra.errors import RainforestError, RunFailedError, UpstreamFailedError, fault_detail, transient_service
 from infra.health import check_services
 from infra.settings import settings
 from tables import publish, quality, reconcile, runner
-from tables.registry import layer_tables, table
+from tables.registry import all_tables, layer_tables, table
 from tables.spark import get_spark
-from tables.spec import LAYERS, RunContext
+from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
 
@@ -49,9 +53,31 @@ IO_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": IO_RETRIES, "ret
                            "retry_condition_fn": retry_when_transient}  # every task here does I/O
 
 
+# The run's tables as one graph across the layer subflows, which run side by side: a table starts as soon as the
+# tables it reads are built, whatever their layer. Run branch → table → its result once built (or its failure).
+BUILT: dict[str, dict[str, Future[runner.TableResult]]] = {}
+
+
+def wait_for_inputs(spec: TableSpec, ctx: RunContext) -> None:
+    for name in spec.upstream:
+        if BUILT[ctx.branch][name].exception() is not None:
+            raise UpstreamFailedError(f"{spec.identifier} was not built: {name} failed")
+
+
+def settle(built: Future[runner.TableResult], future: PrefectFuture[runner.TableResult]) -> None:
+    """Pass a task's final outcome to the tables of other layers that wait for it."""
+    outcome = future.result(raise_on_failure=False)
+    if isinstance(outcome, runner.TableResult):
+        built.set_result(outcome)
+    else:
+        built.set_exception(outcome if isinstance(outcome, BaseException) else RuntimeError(str(outcome)))
+
+
 @task(**IO_TASK)
 def build_table(identifier: str, ctx: RunContext) -> runner.TableResult:
-    result = runner.run_table(get_spark(), table(identifier), ctx)
+    spec = table(identifier)
+    wait_for_inputs(spec, ctx)
+    result = runner.run_table(get_spark(), spec, ctx)
     publish.pause_point(f"written:{identifier}")
     say(table_line(result))
     return result
@@ -73,13 +99,38 @@ def table_line(result: runner.TableResult) -> str:
 
 @flow
 def layer_flow(layer: str, ctx: RunContext) -> list[runner.TableResult]:
-    """Tables of one layer run concurrently, each waiting only for its upstream tables in the same layer."""
-    futures: dict[str, PrefectFuture[runner.TableResult]] = {}
-    for spec in layer_tables(layer):
-        waits = [futures[name] for name in spec.upstream if name in futures]
-        futures[spec.identifier] = build_table.with_options(name=spec.identifier).submit(
-            spec.identifier, ctx, wait_for=waits, return_state=False)
-    return [future.result() for future in futures.values()]
+    """The layer's tables, concurrently, each as soon as its inputs are built (in this layer or another)."""
+    built = BUILT[ctx.branch]
+    futures: list[PrefectFuture[runner.TableResult]] = []
+    try:
+        for spec in layer_tables(layer):
+            future = build_table.with_options(name=spec.identifier).submit(spec.identifier, ctx, return_state=False)
+            future.add_done_callback(partial(settle, built[spec.identifier]))
+            futures.append(future)
+        return [future.result() for future in futures]
+    finally:
+        for spec in layer_tables(layer):  # never leave a waiting table hanging
+            if not built[spec.identifier].done():
+                built[spec.identifier].set_exception(UpstreamFailedError(f"{spec.identifier} was not built"))
+
+
+def run_layer(layer: str, ctx: RunContext) -> list[runner.TableResult]:
+    return layer_flow.with_options(name=f"rainforest-{layer}", flow_run_name=f"{layer}-{ctx.run_date}")(layer, ctx)
+
+
+def build_all(ctx: RunContext) -> list[runner.TableResult]:
+    """The four layer subflows side by side (each thread carries the parent flow's context); the failure to
+    report is the first one that is not a consequence of another."""
+    BUILT[ctx.branch] = {spec.identifier: Future() for spec in all_tables()}
+    try:
+        with ThreadPoolExecutor(len(LAYERS), thread_name_prefix="layer") as pool:
+            layers = [pool.submit(copy_context().run, run_layer, layer, ctx) for layer in LAYERS]
+        failures = [error for error in (future.exception() for future in layers) if error is not None]
+        if failures:
+            raise next((error for error in failures if not isinstance(error, UpstreamFailedError)), failures[0])
+        return [result for future in layers for result in future.result()]
+    finally:
+        BUILT.pop(ctx.branch, None)
 
 
 @task(**IO_TASK)
@@ -108,13 +159,9 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[runn
     ctx = RunContext(run_date, full_refresh, incremental)
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
-    results: list[runner.TableResult] = []
     try:
-        for layer in LAYERS:
-            results += layer_flow.with_options(name=f"rainforest-{layer}",
-                                               flow_run_name=f"{layer}-{run_date}")(layer, ctx)
-            if layer == "gold":
-                reconcile_orders(ctx)
+        results = build_all(ctx)
+        reconcile_orders(ctx)
         publish_run(results, ctx)
         say(day_summary(run_date, results, time.monotonic() - began, position))
         say("Soda reports of the run: %s", quality.run_reports_dir(ctx.reports_label))
