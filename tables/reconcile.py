@@ -1,6 +1,7 @@
-"""Reconciliation before publish: the orders a run extracted agree, in count and Σ total_price, between
-Postgres, bronze and silver; and on every order date the run touched, each table that declares an agreement
-(`agrees_with`: gold's order metrics and per-product revenue counts) agrees with the table it is computed from."""
+"""Reconciliation before publish, from what the table files declare: for a table with `upstream_totals` (silver's
+orders: count and Σ total_price), the rows the run extracted have the same figures in Postgres, in bronze and in
+the table; and on every order date the run touched, a table with `agrees_with` (gold's order metrics and
+per-product revenue counts) agrees with the table it is computed from."""
 
 from __future__ import annotations
 
@@ -11,35 +12,43 @@ from pyspark.sql import functions as F
 
 from infra.errors import ReconciliationError
 from infra.health import upstream_row
-from tables.dates import on_dates
+from tables.dates import date_partition_column, on_dates
 from tables.extract import source_filter
 from tables.registry import all_tables, table
-from tables.scopes import touched_dates
+from tables.scopes import extracted, touched_dates
 from tables.spark import on_branch
-from tables.spec import Agreement, RunContext
-
-Totals = tuple[int, Decimal]
+from tables.spec import Agreement, RunContext, TableSpec
 
 
-def upstream_totals(ctx: RunContext) -> Totals:
-    source = table("bronze.orders").source
-    assert source is not None
-    count, total = upstream_row("SELECT count(*), coalesce(sum(total_price), 0) FROM rainforest.orders "
-                                f"WHERE {source_filter(source, ctx)}")
-    return int(count), Decimal(total)
+def figures(values: tuple[object, ...]) -> tuple[Decimal, ...]:
+    return tuple(Decimal(str(value)) for value in values)
 
 
-def lake_totals(spark: SparkSession, ctx: RunContext) -> tuple[Totals, Totals]:
-    extracted = (spark.table(on_branch("bronze.orders", ctx.branch))
-                 .where(F.col("_run_date") == F.lit(ctx.run_date)).select("order_id", "total_price"))
-    silver = on_dates(spark.table(on_branch("silver.fact_orders", ctx.branch)), "order_ts",
-                      touched_dates(spark, ctx)).join(extracted.select("order_id"), "order_id", "left_semi")
-    totals = []
-    for frame in (extracted, silver):
-        row = frame.agg(F.count("*").alias("n"), F.coalesce(F.sum("total_price"), F.lit(0)).alias("s")).first()
+def described(measures: list[str], values: tuple[Decimal, ...]) -> str:
+    return ", ".join(f"{value} {name}" for name, value in zip(measures, values, strict=True))
+
+
+def upstream_agreement(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> tuple[str, list[str]]:
+    """The table's `upstream_totals` over the rows the run extracted, in Postgres, in bronze and in the table."""
+    bronze = table(spec.window_of or "")
+    assert bronze.source is not None
+    measures, sql = list(spec.upstream_totals), list(spec.upstream_totals.values())
+    upstream = figures(upstream_row(f"SELECT {', '.join(sql)} FROM rainforest.{bronze.source.table} "
+                                    f"WHERE {source_filter(bronze.source, ctx)}"))
+    rows = extracted(spark, spec, ctx)
+    ours = spark.table(on_branch(spec.identifier, ctx.branch))
+    column = date_partition_column(spec)
+    if column is not None:  # the touched dates prune the table to the run's partitions
+        ours = on_dates(ours, column, touched_dates(spark, ctx))
+    found = {bronze.identifier: rows, spec.identifier: ours.join(rows.select(*spec.keys), list(spec.keys), "left_semi")}
+    problems = []
+    for identifier, frame in found.items():
+        row = frame.agg(*(F.expr(expression) for expression in sql)).first()
         assert row is not None  # a global aggregate has one row
-        totals.append((int(row.n), Decimal(row.s)))
-    return totals[0], totals[1]
+        if figures(tuple(row)) != upstream:
+            problems.append(f"{identifier}: {described(measures, figures(tuple(row)))}, "
+                            f"Postgres {described(measures, upstream)}")
+    return f"{described(measures, upstream)} agree in Postgres, {' and '.join(found)}", problems
 
 
 def per_date(spark: SparkSession, identifier: str, ctx: RunContext, measures: dict[str, str]) -> DataFrame:
@@ -75,12 +84,15 @@ def agreement_mismatches(spark: SparkSession, ctx: RunContext) -> list[str]:
 
 
 def reconcile(spark: SparkSession, ctx: RunContext) -> str:
-    upstream = upstream_totals(ctx)
-    bronze, silver = lake_totals(spark, ctx)
-    problems = [f"{name}: {found[0]} orders / {found[1]} USD, Postgres {upstream[0]} orders / {upstream[1]} USD"
-                for name, found in (("bronze.orders", bronze), ("silver.fact_orders", silver)) if found != upstream]
+    agreed, problems = [], []
+    for spec in all_tables():
+        if spec.upstream_totals:
+            message, found = upstream_agreement(spark, spec, ctx)
+            agreed.append(message)
+            problems += found
     problems += agreement_mismatches(spark, ctx)
     if problems:
         raise ReconciliationError(f"reconciliation failed on branch {ctx.branch} (main is unchanged):\n  "
                                   + "\n  ".join(problems))
-    return f"{upstream[0]} orders / {upstream[1]} USD agree in Postgres, bronze, silver and gold"
+    agreeing = [spec.identifier for spec in all_tables() if spec.agrees_with is not None]
+    return "; ".join([*agreed, f"{' and '.join(agreeing)} agree with their sources on the touched dates"])

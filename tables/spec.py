@@ -107,6 +107,9 @@ class TableSpec:
     #                               in a run's window that are gone upstream (a replaced day) are deleted
     report: Report | None = None
     agrees_with: Agreement | None = None
+    # measure → SQL aggregate Postgres and Spark evaluate alike: on the rows a run extracted, upstream, in bronze
+    # and in this table, the figures must be equal before publish
+    upstream_totals: Mapping[str, str] = field(default_factory=dict)
     touches: Touches | None = None
 
     def __post_init__(self) -> None:
@@ -114,8 +117,8 @@ class TableSpec:
             raise ValueError(f"{self.name}: unknown layer {self.layer!r}")
         if (self.layer == "bronze") != (self.source is not None):
             raise ValueError(f"{self.name}: bronze tables, and only they, have an upstream source")
-        if self.touches is not None and self.window_of is None:
-            raise ValueError(f"{self.name}: a fact that touches dates follows an extraction window (window_of)")
+        if (self.touches is not None or self.upstream_totals) and self.window_of is None:
+            raise ValueError(f"{self.name}: touched dates and upstream totals follow an extraction window (window_of)")
         if self.write_mode is WriteMode.OVERWRITE_DATES and not self.partitioned_by:
             raise ValueError(f"{self.name}: overwrite_dates needs a date partition")
 

@@ -14,6 +14,7 @@ from tables.spec import Input, Scope, Touches, WriteMode, table
     write_mode=WriteMode.MERGE,
     window_of="bronze.orders",
     touches=Touches(date_of="order_ts"),
+    upstream_totals={"orders": "count(*)", "USD": "coalesce(sum(total_price), 0)"},
     partitioned_by=("days(order_ts)",),
 )
 def fact_orders(orders: DataFrame) -> DataFrame:
