@@ -6,7 +6,8 @@ from pyspark.sql import SparkSession
 
 from tables.reconcile import disagreements
 from tables.registry import table
-from tests.unit.tables.frames import NOV1, NOV2, D, frame
+
+from .frames import NOV1, NOV2, D, frame
 
 
 def test_a_date_whose_revenue_differs_or_is_missing_is_named(spark: SparkSession) -> None:

@@ -13,7 +13,8 @@ from pyspark.sql import DataFrame, SparkSession
 from tables.gold.daily_category_metrics import daily_category_metrics
 from tables.gold.daily_product_revenue import daily_product_revenue
 from tables.interface.daily_category_report import daily_category_report
-from tests.unit.tables.frames import NOV1, NOV2, D, category_inputs, frame
+
+from ..frames import NOV1, NOV2, D, category_inputs, frame
 
 
 def category_metrics(items: DataFrame, bridge: DataFrame, categories: DataFrame) -> DataFrame:

@@ -6,7 +6,8 @@ from pyspark.sql import SparkSession
 
 from tables.gold.wide_order_items import wide_order_items
 from tables.gold.wide_orders import wide_orders
-from tests.unit.tables.frames import NOV1, TS, D, category_inputs, frame
+
+from ..frames import NOV1, TS, D, category_inputs, frame
 
 
 def test_wide_tables_join_orders_products_sellers_buyers(spark: SparkSession) -> None:

@@ -7,7 +7,8 @@ from datetime import datetime
 from pyspark.sql import SparkSession
 
 from tables.silver.dim_buyer import dim_buyer
-from tests.unit.tables.frames import TS, frame
+
+from ..frames import TS, frame
 
 
 def test_dim_buyer_joins_buyer_to_its_user(spark: SparkSession) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 
 from tables.silver.dim_product import dim_product
-from tests.unit.tables.frames import TS, D, frame
+
+from ..frames import TS, D, frame
 
 
 def test_dim_product_has_brand_manufacturer_and_rating_stats(spark: SparkSession) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 
 from tables.silver.fact_clickstream import fact_clickstream
-from tests.unit.tables.frames import TS, frame
+
+from ..frames import TS, frame
 
 
 def test_fact_clickstream_keeps_purchase_events_with_their_order(spark: SparkSession) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 
 from tables.silver.fact_order_items import fact_order_items
-from tests.unit.tables.frames import ITEM_COLUMNS, NOV2, TS, D, frame
+
+from ..frames import ITEM_COLUMNS, NOV2, TS, D, frame
 
 
 def test_fact_order_items_takes_the_order_date_and_computes_revenue(spark: SparkSession) -> None:
