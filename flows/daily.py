@@ -12,14 +12,13 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
-from prefect.futures import PrefectFuture
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.utilities.urls import url_for
@@ -65,7 +64,7 @@ def wait_for_inputs(spec: TableSpec, ctx: RunContext) -> None:
 
 
 def settle(built: Future[runner.TableResult], future: PrefectFuture[runner.TableResult]) -> None:
-    """Pass a task's final outcome to the tables of other layers that wait for it."""
+    """Pass a task's final outcome to the tables that wait for it."""
     outcome = future.result(raise_on_failure=False)
     if isinstance(outcome, runner.TableResult):
         built.set_result(outcome)
@@ -101,12 +100,13 @@ def table_line(result: runner.TableResult) -> str:
 def layer_flow(layer: str, ctx: RunContext) -> list[runner.TableResult]:
     """The layer's tables, concurrently, each as soon as its inputs are built (in this layer or another)."""
     built = BUILT[ctx.branch]
-    futures: list[PrefectFuture[runner.TableResult]] = []
+    futures: dict[PrefectFuture[runner.TableResult], str] = {}
     try:
         for spec in layer_tables(layer):
             future = build_table.with_options(name=spec.identifier).submit(spec.identifier, ctx, return_state=False)
-            future.add_done_callback(partial(settle, built[spec.identifier]))
-            futures.append(future)
+            futures[future] = spec.identifier
+        for future in as_completed(list(futures)):  # each outcome reaches the other layers as soon as it is known
+            settle(built[futures[future]], future)
         return [future.result() for future in futures]
     finally:
         for spec in layer_tables(layer):  # never leave a waiting table hanging
