@@ -96,6 +96,23 @@ def cmd_soda_scan(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    from infra.health import check_lake
+    from tables import dq_history
+    from tables.publish import COMPLETE, log_rows, releases
+
+    check_lake()
+    complete = {release.run_id: release.run_date for release in releases(log_rows(), COMPLETE)}
+    if not complete:
+        raise RainforestError("nothing is published yet; run `rainforest run --date …` first")
+    until = args.until or max(complete.values())
+    rows = dq_history.history(args.table, complete, until, args.days)
+    if not rows:
+        raise RainforestError(f"no checks of {args.table} were published in the {args.days} days up to {until}")
+    print(dq_history.render(rows))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     if args.date_to < args.date_from:
         raise RainforestError(f"--from {args.date_from} is after --to {args.date_to}")
@@ -144,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     soda_scan = commands.add_parser("soda-scan", help="Soda checks on the published tables for a date")
     soda_scan.add_argument("--date", type=_date, required=True)
     soda_scan.set_defaults(handler=cmd_soda_scan)
+
+    quality = commands.add_parser("quality", help="the history of a table's checks over the published days")
+    quality.add_argument("--table", required=True, choices=[spec.identifier for spec in all_tables() if spec.audited],
+                         metavar="LAYER.TABLE")
+    quality.add_argument("--days", type=int, default=30)
+    quality.add_argument("--until", type=_date, help="last date shown (default: the last published one)")
+    quality.set_defaults(handler=cmd_quality)
 
     report = commands.add_parser("report", help="print a published report")
     report.add_argument("report", choices=sorted(spec.report.name for spec in all_tables() if spec.report))

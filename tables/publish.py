@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from infra.errors import RainforestError
 from infra.settings import settings
-from tables import lake, quality
+from tables import dq_history, lake, quality
 from tables.dates import date_partition_column, on_dates
 from tables.registry import all_tables
 from tables.runner import TableResult
@@ -128,7 +128,9 @@ def now() -> datetime:
 
 
 def publish(results: list[TableResult], ctx: RunContext) -> None:
-    """Record the intent (every table → its audited snapshot) in one commit, then complete it."""
+    """Record the run's checks (quality history) and the intent (every table → its audited snapshot) in one
+    commit each, then complete it."""
+    dq_history.record(results, ctx)
     at = now()
     append_log([{"run_id": ctx.branch, "run_date": ctx.run_date, "state": INTENT, "published_at": at,
                  "table_name": r.table, "snapshot_id": r.snapshot_id, "total_rows": r.total_rows,

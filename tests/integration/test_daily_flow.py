@@ -43,6 +43,24 @@ def test_the_first_run_loads_history_and_the_next_only_its_day(runs: dict[date, 
     assert orders_in[NEXT_RUN] == 900  # plus day 3's partition only
 
 
+def test_the_quality_history_holds_every_check_of_each_published_day(
+        runs: dict[date, list], capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+    from tables.dq_history import history
+    from tables.publish import COMPLETE, log_rows, releases
+
+    complete = {release.run_id: release.run_date for release in releases(log_rows(), COMPLETE)}
+    recorded = history("silver.fact_orders", complete, NEXT_RUN, days=30)
+    for run_date, results in runs.items():
+        checks = next(r for r in results if r.table == "silver.fact_orders").checks
+        assert sorted((row["check_name"], row["outcome"]) for row in recorded if row["run_date"] == run_date) == \
+            sorted((str(check["check"]), str(check["outcome"])) for check in checks)
+    assert main(["quality", "--table", "silver.fact_orders", "--days", "2", "--until", str(NEXT_RUN)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{FIRST_RUN}  duplicate_count(order_id) = 0" in printed and str(NEXT_RUN) in printed
+    assert str(START) not in printed  # two days up to NEXT_RUN
+
+
 def test_publish_removes_the_run_branch(runs: dict[date, list]) -> None:
     assert set(catalog().load_table("silver.fact_orders").metadata.refs) == {"main"}
 

@@ -1,0 +1,67 @@
+"""Quality history: every check of every published run, one row per check, in the lake (`meta.dq_metrics`).
+
+Rows are appended as a run publishes, before its intent is logged; a row counts once its run's publish is
+complete (`tables.publish`), so an attempt that died before completing never shows in the history."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.exceptions import NoSuchTableError
+
+from tables import lake
+from tables.runner import TableResult
+from tables.spec import RunContext
+from tables.table_state import META_NAMESPACE
+
+DQ_METRICS = f"{META_NAMESPACE}.dq_metrics"
+SCHEMA = pa.schema([
+    pa.field("run_id", pa.string()), pa.field("run_date", pa.date32()), pa.field("attempt", pa.string()),
+    pa.field("table_name", pa.string()), pa.field("check_name", pa.string()), pa.field("value", pa.float64()),
+    pa.field("outcome", pa.string()),
+])
+
+
+def numeric(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def record(results: list[TableResult], ctx: RunContext) -> None:
+    rows = [{"run_id": ctx.branch, "run_date": ctx.run_date, "attempt": f"{ctx.started_at}_{ctx.attempt}",
+             "table_name": result.table, "check_name": str(check["check"]), "value": numeric(check["value"]),
+             "outcome": str(check["outcome"])} for result in results for check in result.checks]
+    if not rows:
+        return
+    catalog = lake.thread_catalog()
+    catalog.create_namespace_if_not_exists(META_NAMESPACE)
+    catalog.create_table_if_not_exists(DQ_METRICS, SCHEMA).append(pa.Table.from_pylist(rows, schema=SCHEMA))
+
+
+def history(table_name: str, complete_runs: dict[str, date], until: date, days: int) -> list[dict[str, Any]]:
+    """The checks of a table in the last `days` dates up to `until`, from the last complete run of each date,
+    oldest first."""
+    try:
+        metrics = lake.thread_catalog().load_table(DQ_METRICS)
+    except NoSuchTableError:
+        return []
+    since = until - timedelta(days=days - 1)
+    rows = metrics.scan(row_filter=f"table_name == '{table_name}' AND run_date >= '{since}' AND "
+                                   f"run_date <= '{until}'").to_arrow().to_pylist()
+    last_run = {run_date: run_id for run_id, run_date in complete_runs.items()}  # complete runs in publish order
+    kept = [row for row in rows if last_run.get(row["run_date"]) == row["run_id"]]
+    return sorted(kept, key=lambda row: (row["run_date"], row["check_name"]))
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """`run_date  check  value  outcome`, one line per check and date."""
+    width = max([len("check"), *(len(row["check_name"]) for row in rows)])
+    lines = [f"{'run_date':<10}  {'check':<{width}}  {'value':>14}  outcome"]
+    for row in rows:
+        value = "" if row["value"] is None else f"{row['value']:,.2f}".rstrip("0").rstrip(".")
+        lines.append(f"{row['run_date']!s:<10}  {row['check_name']:<{width}}  {value:>14}  {row['outcome']}")
+    return "\n".join(lines)
