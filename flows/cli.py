@@ -113,6 +113,23 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from infra.health import check_lake
+    from tables import restatements
+    from tables.publish import COMPLETE, log_rows, releases
+
+    check_lake()
+    complete = {release.run_id: release.run_date for release in releases(log_rows(), COMPLETE)}
+    run_id = args.run or next((run for run, day in reversed(complete.items()) if day == args.date), None)
+    if run_id is None or run_id not in complete:
+        which = f"the run {args.run} did not" if args.run else f"no run for {args.date} did"
+        raise RainforestError(f"{which} complete a publish; there is nothing to compare")
+    changes = restatements.of_run(run_id)
+    print(restatements.render(changes) if changes else
+          f"the run {run_id} ({complete[run_id]}) changed nothing already published")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     if args.date_to < args.date_from:
         raise RainforestError(f"--from {args.date_from} is after --to {args.date_to}")
@@ -168,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--days", type=int, default=30)
     quality.add_argument("--until", type=_date, help="last date shown (default: the last published one)")
     quality.set_defaults(handler=cmd_quality)
+
+    diff = commands.add_parser("diff", help="what a published run changed in report figures published before")
+    which = diff.add_mutually_exclusive_group(required=True)
+    which.add_argument("--date", type=_date, help="the last complete run for this date")
+    which.add_argument("--run", help="a run id (its branch name, as the run prints it)")
+    diff.set_defaults(handler=cmd_diff)
 
     report = commands.add_parser("report", help="print a published report")
     report.add_argument("report", choices=sorted(spec.report.name for spec in all_tables() if spec.report))

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.futures import PrefectFuture, as_completed
@@ -27,7 +27,7 @@ from flows.console import say
 from infra.errors import RainforestError, RunFailedError, UpstreamFailedError, fault_detail, transient_service
 from infra.health import check_services
 from infra.settings import settings
-from tables import publish, quality, reconcile, runner
+from tables import publish, quality, reconcile, restatements, runner
 from tables.registry import all_tables, layer_tables, table
 from tables.spark import get_spark
 from tables.spec import LAYERS, RunContext, TableSpec
@@ -139,6 +139,26 @@ def reconcile_orders(ctx: RunContext) -> None:
 
 
 @task(**IO_TASK)
+def record_restatements(results: list[runner.TableResult], ctx: RunContext) -> list[dict[str, Any]]:
+    """Report figures of already published dates this run changes (kept before it publishes)."""
+    rows = publish.log_rows()
+    release, dates = publish.last_release(rows), publish.published_dates(rows)
+    return restatements.record(release.snapshots if release else {}, max(dates) if dates else None,
+                               {result.table: result.snapshot_id for result in results}, ctx)
+
+
+def report_restatements(restated: list[dict[str, Any]], ctx: RunContext) -> None:
+    if restated:
+        say("%d published figure(s) restated, see `rainforest diff --run %s`", len(restated), ctx.branch)
+    else:
+        say("nothing already published changed")
+    create_table_artifact([{key: str(value) for key, value in row.items()} for row in restated]
+                          or [{"restated": "nothing already published changed"}],
+                          key=f"restatements-{ctx.run_date:%Y%m%d}",
+                          description=f"Report figures already published that the run for {ctx.run_date} changed")
+
+
+@task(**IO_TASK)
 def publish_run(results: list[runner.TableResult], ctx: RunContext) -> None:
     publish.publish(results, ctx)
 
@@ -162,7 +182,9 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[runn
     try:
         results = build_all(ctx)
         reconcile_orders(ctx)
+        restated = record_restatements(results, ctx)
         publish_run(results, ctx)
+        report_restatements(restated, ctx)
         say(day_summary(run_date, results, time.monotonic() - began, position))
         say("Soda reports of the run: %s", quality.run_reports_dir(ctx.reports_label))
     except Exception as error:

@@ -7,7 +7,10 @@ fixed)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,12 +22,26 @@ from tables.lake import catalog, purge_all_tables
 from tables.publish import last_release, log_rows, published_dates
 from tables.registry import all_tables
 from tables.reports import report_rows
+from tables.restatements import of_run
 
 from .conftest import expected, main_snapshots, pg_execute, pg_rows, table_contents
 
 pytestmark = pytest.mark.integration
 D1, D2, D3, D4, D5, D6 = (date(2026, 10, day) for day in range(1, 7))
 ORDERS_PER_DAY = 150
+
+
+def restatements_of(run_date: date) -> list[dict]:
+    """What the last publish (the run for `run_date`) restated, as `rainforest diff --date` prints it."""
+    release = last_release()
+    assert release is not None and release.run_date == run_date
+    rows = of_run(release.run_id)
+    printed = subprocess.run([str(Path(sys.executable).parent / "rainforest"), "diff", "--date", str(run_date)],
+                             capture_output=True, text=True, timeout=120)
+    assert printed.returncode == 0, printed.stderr
+    assert (printed.stdout.strip() == f"the run {release.run_id} ({run_date}) changed nothing already published"
+            if not rows else printed.stdout.count("→") == len(rows))
+    return rows
 
 
 def assert_reports_equal_the_oracle(until: date) -> None:
@@ -58,6 +75,7 @@ def test_a_row_created_on_a_day_and_edited_after_midnight_arrives(fresh: None) -
     dim = [row for row in table_contents("silver.dim_product") if row["product_id"] == 1]
     assert dim[0]["rating_count"] == count
     assert_reports_equal_the_oracle(D2)
+    assert restatements_of(D2) == []  # a new day changes no figure published before
 
 
 def test_an_order_straddling_midnight_publishes_both_days(fresh: None) -> None:
@@ -73,6 +91,9 @@ def test_an_order_straddling_midnight_publishes_both_days(fresh: None) -> None:
     assert wide[0]["item_count"] == 0
     rainforest_daily(run_date=D4)  # a quiet day: no orders, but the item restates D3
     assert_reports_equal_the_oracle(D4)
+    restated = restatements_of(D4)  # the item's categories on D3, nothing else
+    assert restated and {(row["report"], row["order_date"]) for row in restated} == {("categories", D3)}
+    assert "item_count" in {row["figure"] for row in restated}
     assert [row["order_date"] for row in report_rows("orders", D4, D4)] == []
     assert D4 in published_dates(log_rows())
 
@@ -99,6 +120,10 @@ def test_quiet_day_with_changes_renames_and_deletes(fresh: None) -> None:
     assert_reports_equal_the_oracle(D5)
     names = {row["category_name"] for row in report_rows("categories", D1, D1) if row["category_id"] == category}
     assert names == {"Renamed on D5"}
+    renamed = [row for row in restatements_of(D5) if row["figure"] == "category_name"]
+    sold = {row["order_date"] for row in report_rows("categories", D1, D4) if row["category_id"] == category}
+    assert renamed and {row["order_date"] for row in renamed} == sold  # every date it sold on
+    assert {row["new"] for row in renamed} == {"Renamed on D5"}
     assert (product, category) not in {(r["product_id"], r["category_id"])
                                        for r in table_contents("silver.product_x_category")}
     assert buyer not in {row["buyer_id"] for row in table_contents("silver.dim_buyer")}
