@@ -27,13 +27,15 @@ from flows.console import say
 from infra.errors import RainforestError, RunFailedError, UpstreamFailedError, fault_detail, transient_service
 from infra.health import check_services
 from infra.settings import settings
-from tables import publish, quality, reconcile, restatements, runner
+from tables import dq_history, publish, quality, reconcile, restatements, run_report, runner
 from tables.registry import all_tables, layer_tables, table
+from tables.reports import report_rows
 from tables.spark import get_spark
 from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
 
+REPORT_DAYS = 60  # the run report's charts show this many days up to the run date
 IO_RETRIES = 2
 IO_RETRY_DELAYS = [5, 20]
 
@@ -58,6 +60,7 @@ BUILT: dict[str, dict[str, Future[runner.TableResult]]] = {}
 
 
 def wait_for_inputs(spec: TableSpec, ctx: RunContext) -> None:
+    """Block until every table `spec` reads is built; a failed one stops it (that failure is the one to fix)."""
     for name in spec.upstream:
         if BUILT[ctx.branch][name].exception() is not None:
             raise UpstreamFailedError(f"{spec.identifier} was not built: {name} failed")
@@ -158,6 +161,26 @@ def report_restatements(restated: list[dict[str, Any]], ctx: RunContext) -> None
                           description=f"Report figures already published that the run for {ctx.run_date} changed")
 
 
+def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
+    """The run's HTML report, once it published; a report that cannot be written is a warning, not a failure
+    (the run's tables are published already)."""
+    try:
+        rows = publish.log_rows()
+        complete = {release.run_id: release.run_date for release in publish.releases(rows, publish.COMPLETE)}
+        first = max(min(publish.published_dates(rows)), ctx.run_date - timedelta(days=REPORT_DAYS - 1))
+        dq_rows = [row for identifier in run_report.report_inputs()
+                   for row in dq_history.history(identifier, complete, ctx.run_date, REPORT_DAYS)]
+        path = run_report.write(ctx.reports_label, ctx.run_date, report_rows("orders", first, ctx.run_date),
+                                report_rows("categories", ctx.run_date, ctx.run_date), restated, dq_rows)
+    except Exception as error:  # noqa: BLE001 - the publish is done; say what failed and go on
+        say("the run report was not written: %s", fault_detail(error), level=logging.WARNING)
+        return
+    say("Run report: %s", path)
+    create_markdown_artifact(f"[Run report for {ctx.run_date}]({path.as_uri()}): one HTML file, open it in a "
+                             f"browser (`{path}`)", key=f"run-report-{ctx.run_date:%Y%m%d}",
+                             description=f"Charts, checks and restatements of the run for {ctx.run_date}")
+
+
 @task(**IO_TASK)
 def publish_run(results: list[runner.TableResult], ctx: RunContext) -> None:
     publish.publish(results, ctx)
@@ -185,6 +208,7 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[runn
         restated = record_restatements(results, ctx)
         publish_run(results, ctx)
         report_restatements(restated, ctx)
+        write_run_report(restated, ctx)
         say(day_summary(run_date, results, time.monotonic() - began, position))
         say("Soda reports of the run: %s", quality.run_reports_dir(ctx.reports_label))
     except Exception as error:

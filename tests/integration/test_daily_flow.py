@@ -61,6 +61,22 @@ def test_the_quality_history_holds_every_check_of_each_published_day(
     assert str(START) not in printed  # two days up to NEXT_RUN
 
 
+def test_each_run_writes_its_html_report_and_links_it_from_an_artifact(runs: dict[date, list]) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from infra.settings import settings
+
+    pages = sorted((settings().reports_dir / f"run_{NEXT_RUN:%Y%m%d}").glob("*/run_report.html"))
+    page = pages[-1].read_text()
+    assert page.count('src="data:image/png;base64,') == 3  # orders, categories, quality metrics
+    assert "silver.fact_orders" in page and "Nothing already published changed." in page
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[f"run-report-{NEXT_RUN:%Y%m%d}"])))
+    assert artifacts and "run_report.html" in str(artifacts[-1].data)
+
+
 def test_publish_removes_the_run_branch(runs: dict[date, list]) -> None:
     assert set(catalog().load_table("silver.fact_orders").metadata.refs) == {"main"}
 

@@ -1,0 +1,140 @@
+"""The run report: one static HTML file per run, next to its Soda reports, viewable offline (charts are PNG images
+inside the page): the order report as revenue and orders per day, the category report's average and median per
+category for the run date, the checks of the run, its restatements, and the trend of the report tables' quality
+metrics over the published days."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.dates import date2num  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from infra.private import write_private  # noqa: E402
+from tables.quality import run_reports_dir, summarise  # noqa: E402
+from tables.registry import all_tables  # noqa: E402
+
+Rows = list[dict[str, Any]]
+
+
+def png(draw: Callable[[Figure], None]) -> str:
+    """A chart as an <img> with the PNG inside the page."""
+    figure = plt.figure(figsize=(10, 3.6), dpi=100)
+    try:
+        draw(figure)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
+    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+def orders_chart(orders: Rows) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        revenue = figure.add_subplot()
+        days = [row["order_date"] for row in orders]
+        revenue.bar(days, [float(row["total_revenue"]) for row in orders], color="#4c8c4a", label="revenue (USD)")
+        revenue.set_ylabel("revenue (USD)")
+        count = revenue.twinx()
+        count.plot(days, [row["order_count"] for row in orders], color="#1f3b73", marker="o", label="orders")
+        count.set_ylabel("orders")
+        revenue.set_title("Order report: revenue and orders per day")
+        figure.autofmt_xdate()
+    return draw
+
+
+def categories_chart(categories: Rows, day: date) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        rows = [row for row in categories if row["order_date"] == day]
+        positions = range(len(rows))
+        axes.bar([p - 0.2 for p in positions], [float(r["average_revenue"]) for r in rows], 0.4, label="average")
+        axes.bar([p + 0.2 for p in positions], [float(r["median_revenue"]) for r in rows], 0.4, label="median")
+        axes.set_xticks(list(positions), [str(r["category_name"]) for r in rows], rotation=60, ha="right",
+                        fontsize=7)
+        axes.set_ylabel("item revenue (USD)")
+        axes.set_title(f"Category report on {day}: average and median item revenue per category")
+        axes.legend()
+    return draw
+
+
+def trend_chart(history: dict[str, list[tuple[date, float]]]) -> Callable[[Figure], None]:
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        for label, points in history.items():
+            axes.plot(date2num([day for day, _ in points]), [value for _, value in points], marker=".", label=label)
+        axes.xaxis_date()
+        axes.set_title("Quality metrics of the report tables' inputs, by published day")
+        axes.legend(fontsize=7)
+        figure.autofmt_xdate()
+    return draw
+
+
+def checks_table(reports_dir: Path) -> str:
+    """Checks per table: passed, warned, failed (from the run's Soda JSON reports)."""
+    lines = ["<table><tr><th>table</th><th>passed</th><th>warned</th><th>failed</th></tr>"]
+    for report in sorted(reports_dir.glob("*.json")):
+        outcomes = Counter(str(check["outcome"]) for check in summarise(json.loads(report.read_text())))
+        lines.append(f"<tr><td>{html.escape(report.stem)}</td><td>{outcomes['pass']}</td>"
+                     f"<td>{outcomes['warn']}</td><td>{outcomes['fail']}</td></tr>")
+    return "\n".join([*lines, "</table>"])
+
+
+def restatements_table(restated: Rows) -> str:
+    if not restated:
+        return "<p>Nothing already published changed.</p>"
+    lines = ["<table><tr><th>report</th><th>order date</th><th>row</th><th>figure</th><th>old</th><th>new</th></tr>"]
+    lines += [f"<tr><td>{row['report']}</td><td>{row['order_date']}</td><td>{html.escape(row['row'])}</td>"
+              f"<td>{row['figure']}</td><td>{html.escape(row['old'])}</td><td>{html.escape(row['new'])}</td></tr>"
+              for row in restated]
+    return "\n".join([*lines, "</table>"])
+
+
+def report_inputs() -> list[str]:
+    """The tables the report tables are computed from: their metrics are the ones worth a trend."""
+    return sorted({item.table for spec in all_tables() if spec.report for item in spec.inputs.values()})
+
+
+def metric_history(dq_rows: Rows) -> dict[str, list[tuple[date, float]]]:
+    series: dict[str, list[tuple[date, float]]] = {}
+    for row in dq_rows:
+        if row["value"] is not None:
+            series.setdefault(f"{row['table_name']}: {row['check_name']}", []).append((row["run_date"], row["value"]))
+    return series
+
+
+def render(run_date: date, orders: Rows, categories: Rows, checks: str, restated: Rows,
+           history: dict[str, list[tuple[date, float]]]) -> str:
+    sections = [f"<h1>Rainforest run for {run_date}</h1>",
+                "<h2>Order report</h2>", png(orders_chart(orders)),
+                "<h2>Category report</h2>", png(categories_chart(categories, run_date))
+                if any(row["order_date"] == run_date for row in categories) else "<p>No sales on this date.</p>",
+                "<h2>Checks of the run</h2>", checks,
+                "<h2>Restatements</h2>", restatements_table(restated),
+                "<h2>Quality metrics</h2>", png(trend_chart(history)) if history else "<p>No history yet.</p>"]
+    style = ("body{font-family:sans-serif;margin:2em;max-width:1100px} table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left} img{max-width:100%}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Rainforest {run_date}</title>"
+            f"<style>{style}</style></head><body>\n" + "\n".join(sections) + "\n</body></html>\n")
+
+
+def write(reports_label: str, run_date: date, orders: Rows, categories: Rows, restated: Rows,
+          dq_rows: Rows) -> Path:
+    folder = run_reports_dir(reports_label)
+    page = render(run_date, orders, categories, checks_table(folder), restated, metric_history(dq_rows))
+    path = folder / "run_report.html"
+    write_private(path, page)
+    return path

@@ -1,0 +1,29 @@
+"""The run report is one self-contained HTML page: charts inside it, nothing fetched from anywhere."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from tables.run_report import metric_history, render, report_inputs
+
+NOV1, NOV2 = date(2026, 11, 1), date(2026, 11, 2)
+
+
+def test_a_page_with_three_charts_the_checks_and_the_restatements_and_no_outside_resource() -> None:
+    orders = [{"order_date": day, "order_count": 2, "total_revenue": Decimal("30.00")} for day in (NOV1, NOV2)]
+    categories = [{"order_date": NOV2, "category_name": "Lamps", "average_revenue": Decimal("7.50"),
+                   "median_revenue": Decimal("7.00")}]
+    restated = [{"report": "categories", "order_date": NOV1, "row": "order_date=2026-11-01, category_id=1",
+                 "figure": "item_count", "old": "3", "new": "4"}]
+    history = metric_history([{"table_name": "gold.daily_order_metrics", "check_name": "max avg", "value": v,
+                               "run_date": day} for day, v in ((NOV1, 15.0), (NOV2, 16.0))])
+    page = render(NOV2, orders, categories, "<table id='checks'></table>", restated, history)
+    assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/png;base64,') == 3
+    assert "<table id='checks'></table>" in page and "item_count" in page and "order_date=2026-11-01" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # viewable offline
+
+
+def test_the_trend_follows_the_tables_the_reports_are_computed_from() -> None:
+    assert report_inputs() == ["gold.daily_category_metrics", "gold.daily_order_metrics"]
