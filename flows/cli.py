@@ -82,6 +82,16 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from infra.local.stack import use_local_prefect_server
+
+    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
+    from flows.daily import rainforest_maintenance
+
+    rainforest_maintenance(retention_days=args.retention_days)
+    return 0
+
+
 def cmd_soda_scan(args: argparse.Namespace) -> int:
     from infra.health import check_lake
     from tables.publish import scan_published
@@ -174,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", type=_date, required=True)
     backfill.add_argument("--end", type=_date, required=True)
     backfill.set_defaults(handler=cmd_backfill)
+
+    maintain = commands.add_parser("maintain", help="table upkeep: compact, expire old snapshots, remove orphans")
+    maintain.add_argument("--retention-days", type=int, default=7, help="keep snapshots this many days (default 7)")
+    maintain.set_defaults(handler=cmd_maintain)
 
     soda_scan = commands.add_parser("soda-scan", help="Soda checks on the published tables for a date")
     soda_scan.add_argument("--date", type=_date, required=True)

@@ -27,7 +27,7 @@ from flows.console import say
 from infra.errors import RainforestError, RunFailedError, UpstreamFailedError, fault_detail, transient_service
 from infra.health import check_services
 from infra.settings import settings
-from tables import dq_history, publish, quality, reconcile, restatements, run_report, runner
+from tables import dq_history, publish, quality, reconcile, restatements, run_report, runner, upkeep
 from tables.registry import all_tables, layer_tables, table
 from tables.reports import report_rows
 from tables.spark import get_spark
@@ -290,6 +290,18 @@ def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -
     """The daily run for `run_date` (default: the day before the scheduled start)."""
     day = run_date or scheduled_run_date()
     return run_dates([day], full_refresh)[day]
+
+
+@flow(name="rainforest-maintenance")
+def rainforest_maintenance(retention_days: int = 7) -> list[dict[str, Any]]:
+    """Table upkeep under the writer lock: compact small files, expire old snapshots, remove orphan files."""
+    check_services()
+    with writer_lock("table upkeep"):
+        done = upkeep.maintain(get_spark(), timedelta(days=retention_days))
+    for item in done:
+        say("%-40s snapshots %5d → %-5d data files %6d → %-6d %5.1f s", item.table, *item.snapshots,
+            *item.data_files, item.seconds)
+    return [{"table": item.table, "snapshots": item.snapshots, "data_files": item.data_files} for item in done]
 
 
 @flow(name="rainforest-backfill")

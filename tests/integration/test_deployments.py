@@ -57,13 +57,13 @@ def deployed(published: None) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_both_deployments_exist_with_the_daily_cron(deployed: None) -> None:
+def test_the_deployments_exist_with_their_crons(deployed: None) -> None:
     deployments = {d["name"]: d for d in api("/deployments/filter", {})}
-    assert {"daily", "backfill"} <= set(deployments)
-    schedules = [s["schedule"] for s in deployments["daily"]["schedules"]]
-    assert [(s["cron"], s["timezone"]) for s in schedules] == [("0 5 * * *", "UTC")]
-    assert deployments["backfill"]["schedules"] == []
-    for name in ("daily", "backfill"):  # one run at a time, others queue
+    assert {"daily", "backfill", "maintenance"} <= set(deployments)
+    crons = {name: [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in deployments[name]["schedules"]]
+             for name in ("daily", "backfill", "maintenance")}
+    assert crons == {"daily": [("0 5 * * *", "UTC")], "backfill": [], "maintenance": [("0 7 * * 0", "UTC")]}
+    for name in ("daily", "backfill", "maintenance"):  # one run at a time, others queue
         assert deployments[name]["global_concurrency_limit"]["limit"] == 1
         assert deployments[name]["concurrency_options"]["collision_strategy"] == "ENQUEUE"
 

@@ -1,0 +1,74 @@
+"""Table upkeep, weekly, under the writer lock (never beside a daily run): per table, small data files are
+compacted, snapshots older than the retention are expired with the files only they reference, and files no
+snapshot references (left by killed writes) are removed once older than the retention.
+
+What readers and runs need is kept: the snapshot of the last complete publish (tagged `published`: readers
+resolve through it), every branch head (a failed run's branch stays for inspection) and main."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pyiceberg.table.refs import SnapshotRefType
+from pyspark.sql import SparkSession
+
+from tables import lake
+from tables.publish import last_release
+from tables.spark import CATALOG
+
+PUBLISHED_TAG = "published"
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    table: str
+    snapshots: tuple[int, int]  # before, after
+    data_files: tuple[int, int]
+    seconds: float
+
+
+def sizes(identifier: str) -> tuple[int, int]:
+    """Snapshots in the table's metadata, and data files main references."""
+    table = lake.thread_catalog().load_table(identifier)
+    return len(table.metadata.snapshots), table.inspect.files().num_rows
+
+
+def pin(identifier: str, snapshot_id: int) -> None:
+    """Tag the snapshot readers resolve through, so expiry keeps it (a later compaction moves main)."""
+    table = lake.thread_catalog().load_table(identifier)
+    current = table.refs().get(PUBLISHED_TAG)
+    if current is not None and current.snapshot_id == snapshot_id:
+        return
+    with table.manage_snapshots() as refs:
+        if current is not None and current.snapshot_ref_type is SnapshotRefType.TAG:
+            refs.remove_tag(PUBLISHED_TAG)
+        refs.create_tag(snapshot_id, PUBLISHED_TAG)
+
+
+ORPHAN_AGE = timedelta(days=1)  # Iceberg refuses less: a younger unreferenced file may belong to a write in flight
+
+
+def maintain(spark: SparkSession, retention: timedelta) -> list[Upkeep]:
+    release = last_release()
+    now = datetime.now(UTC).replace(tzinfo=None)  # the session's time zone is UTC
+    cutoff, orphans = (f"{now - age:%Y-%m-%d %H:%M:%S}" for age in (retention, max(retention, ORPHAN_AGE)))
+    done = []
+    for namespace in lake.catalog().list_namespaces():
+        for name in lake.catalog().list_tables(namespace):
+            identifier = ".".join(name)
+            started, before = time.monotonic(), sizes(identifier)
+            if release is not None and identifier in release.snapshots:
+                pin(identifier, release.snapshots[identifier])
+            table = f"'{identifier}'"
+            spark.sql(f"CALL {CATALOG}.system.rewrite_data_files(table => {table}, "
+                      "options => map('min-input-files', '2'))").collect()
+            spark.sql(f"CALL {CATALOG}.system.expire_snapshots(table => {table}, "
+                      f"older_than => TIMESTAMP '{cutoff}', retain_last => 1)").collect()
+            spark.sql(f"CALL {CATALOG}.system.remove_orphan_files(table => {table}, "
+                      f"older_than => TIMESTAMP '{orphans}')").collect()
+            after = sizes(identifier)
+            done.append(Upkeep(identifier, (before[0], after[0]), (before[1], after[1]),
+                               time.monotonic() - started))
+    return done
