@@ -167,7 +167,7 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
     try:
         rows = publish.log_rows()
         complete = {release.run_id: release.run_date for release in publish.releases(rows, publish.COMPLETE)}
-        first = max(min(publish.published_dates(rows)), ctx.run_date - timedelta(days=REPORT_DAYS - 1))
+        first = ctx.run_date - timedelta(days=REPORT_DAYS - 1)
         dq_rows = [row for identifier in run_report.report_inputs()
                    for row in dq_history.history(identifier, complete, ctx.run_date, REPORT_DAYS)]
         path = run_report.write(ctx.reports_label, ctx.run_date, report_rows("orders", first, ctx.run_date),

@@ -19,7 +19,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.dates import date2num  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from infra.private import write_private  # noqa: E402
@@ -29,9 +28,9 @@ from tables.registry import all_tables  # noqa: E402
 Rows = list[dict[str, Any]]
 
 
-def png(draw: Callable[[Figure], None]) -> str:
+def png(draw: Callable[[Figure], None], height: float = 3.6) -> str:
     """A chart as an <img> with the PNG inside the page."""
-    figure = plt.figure(figsize=(10, 3.6), dpi=100)
+    figure = plt.figure(figsize=(10, height), dpi=100)
     try:
         draw(figure)
         figure.tight_layout()
@@ -45,14 +44,15 @@ def png(draw: Callable[[Figure], None]) -> str:
 def orders_chart(orders: Rows) -> Callable[[Figure], None]:
     def draw(figure: Figure) -> None:
         revenue = figure.add_subplot()
-        days = [row["order_date"] for row in orders]
-        revenue.bar(days, [float(row["total_revenue"]) for row in orders], color="#4c8c4a", label="revenue (USD)")
-        revenue.set_ylabel("revenue (USD)")
+        days = [str(row["order_date"]) for row in orders]  # one slot per published day, quiet days included
+        revenue.bar(days, [float(row["total_revenue"]) for row in orders], color="#4c8c4a")
+        revenue.set_ylabel("revenue (USD, bars)")
         count = revenue.twinx()
-        count.plot(days, [row["order_count"] for row in orders], color="#1f3b73", marker="o", label="orders")
-        count.set_ylabel("orders")
+        count.plot(days, [row["order_count"] for row in orders], color="#1f3b73", marker="o")
+        count.set_ylabel("orders (line)")
+        count.set_ylim(bottom=0)
         revenue.set_title("Order report: revenue and orders per day")
-        figure.autofmt_xdate()
+        revenue.tick_params(axis="x", labelrotation=60, labelsize=7)
     return draw
 
 
@@ -71,15 +71,17 @@ def categories_chart(categories: Rows, day: date) -> Callable[[Figure], None]:
     return draw
 
 
+TREND_CHARTS = 4
+
+
 def trend_chart(history: dict[str, list[tuple[date, float]]]) -> Callable[[Figure], None]:
+    """One panel per metric (its own scale), by published day."""
     def draw(figure: Figure) -> None:
-        axes = figure.add_subplot()
-        for label, points in history.items():
-            axes.plot(date2num([day for day, _ in points]), [value for _, value in points], marker=".", label=label)
-        axes.xaxis_date()
-        axes.set_title("Quality metrics of the report tables' inputs, by published day")
-        axes.legend(fontsize=7)
-        figure.autofmt_xdate()
+        for number, (label, points) in enumerate(history.items(), start=1):
+            axes = figure.add_subplot(len(history), 1, number)
+            axes.plot([str(day) for day, _ in points], [value for _, value in points], marker="o")
+            axes.set_title(label, fontsize=9)
+            axes.tick_params(axis="x", labelrotation=60, labelsize=7)
     return draw
 
 
@@ -109,11 +111,14 @@ def report_inputs() -> list[str]:
 
 
 def metric_history(dq_rows: Rows) -> dict[str, list[tuple[date, float]]]:
+    """The metrics worth a trend: those with a value other than zero (a count of missing or duplicate keys that
+    stays 0 is in the checks table), at most TREND_CHARTS of them."""
     series: dict[str, list[tuple[date, float]]] = {}
-    for row in dq_rows:
+    for row in sorted(dq_rows, key=lambda row: row["run_date"]):
         if row["value"] is not None:
             series.setdefault(f"{row['table_name']}: {row['check_name']}", []).append((row["run_date"], row["value"]))
-    return series
+    return dict(sorted((label, points) for label, points in series.items()
+                       if any(value for _, value in points))[:TREND_CHARTS])
 
 
 def render(run_date: date, orders: Rows, categories: Rows, checks: str, restated: Rows,
@@ -124,7 +129,8 @@ def render(run_date: date, orders: Rows, categories: Rows, checks: str, restated
                 if any(row["order_date"] == run_date for row in categories) else "<p>No sales on this date.</p>",
                 "<h2>Checks of the run</h2>", checks,
                 "<h2>Restatements</h2>", restatements_table(restated),
-                "<h2>Quality metrics</h2>", png(trend_chart(history)) if history else "<p>No history yet.</p>"]
+                "<h2>Quality metrics</h2>",
+                png(trend_chart(history), 2.4 * len(history)) if history else "<p>No history yet.</p>"]
     style = ("body{font-family:sans-serif;margin:2em;max-width:1100px} table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left} img{max-width:100%}")
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Rainforest {run_date}</title>"
