@@ -39,6 +39,11 @@ class Input:
             raise ValueError(f"{self.table}: a date column is given exactly when the scope is touched_dates")
 
 
+def on_touched_dates(table: str) -> Input:
+    """An input read only on the order dates the run touched (its `order_date` column)."""
+    return Input(table, Scope.TOUCHED_DATES, "order_date")
+
+
 @dataclass(frozen=True)
 class Source:
     """An upstream Postgres table a bronze table extracts.

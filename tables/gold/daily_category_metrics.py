@@ -11,7 +11,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, table
+from tables.spec import Input, on_touched_dates, table
 
 GROUP = ("order_date", "category_id")
 
@@ -40,7 +40,7 @@ def stats_from_counts(counts: DataFrame, group: tuple[str, ...], value: str, cou
 @table(
     keys=GROUP,
     inputs={
-        "daily_product_revenue": Input("gold.daily_product_revenue", Scope.TOUCHED_DATES, "order_date"),
+        "daily_product_revenue": on_touched_dates("gold.daily_product_revenue"),
         "product_x_category": Input("silver.product_x_category"),
         "dim_category": Input("silver.dim_category"),
     },

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Agreement, Input, Scope, table
+from tables.spec import Agreement, on_touched_dates, table
 
 
 @table(
     keys=("order_date",),
-    inputs={"fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date")},
+    inputs={"fact_orders": on_touched_dates("silver.fact_orders")},
     agrees_with=Agreement("silver.fact_orders", {"orders": ("count(*)", "sum(order_count)"),
                                                  "revenue": ("sum(total_price)", "sum(total_revenue)")}),
 )

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Agreement, Input, Scope, table
+from tables.spec import Agreement, on_touched_dates, table
 
 
 @table(
     keys=("order_date", "product_id", "revenue"),
-    inputs={"fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date")},
+    inputs={"fact_order_items": on_touched_dates("silver.fact_order_items")},
     agrees_with=Agreement("silver.fact_order_items", {"items": ("count(*)", "sum(item_count)"),
                                                       "revenue": ("sum(revenue)", "sum(revenue * item_count)")}),
 )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, table
+from tables.spec import Input, on_touched_dates, table
 
 
 @table(
     keys=("order_item_id",),
     inputs={
-        "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
-        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
+        "fact_order_items": on_touched_dates("silver.fact_order_items"),
+        "fact_orders": on_touched_dates("silver.fact_orders"),
         "dim_product": Input("silver.dim_product"),
         "dim_seller": Input("silver.dim_seller"),
         "product_x_category": Input("silver.product_x_category"),

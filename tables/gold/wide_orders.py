@@ -5,14 +5,14 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, table
+from tables.spec import Input, on_touched_dates, table
 
 
 @table(
     keys=("order_id",),
     inputs={
-        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
-        "fact_order_items": Input("silver.fact_order_items", Scope.TOUCHED_DATES, "order_date"),
+        "fact_orders": on_touched_dates("silver.fact_orders"),
+        "fact_order_items": on_touched_dates("silver.fact_order_items"),
         "dim_buyer": Input("silver.dim_buyer"),
     },
 )

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, Touches, WriteMode, table
+from tables.spec import Input, Scope, Touches, WriteMode, on_touched_dates, table
 
 
 @table(
     keys=("order_item_id",),
     inputs={
         "orderitem": Input("bronze.orderitem", Scope.CHANGED),
-        "fact_orders": Input("silver.fact_orders", Scope.TOUCHED_DATES, "order_date"),
+        "fact_orders": on_touched_dates("silver.fact_orders"),
     },
     write_mode=WriteMode.MERGE,
     window_of="bronze.orderitem",
