@@ -172,7 +172,7 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
                    for row in dq_history.history(identifier, complete, ctx.run_date, REPORT_DAYS)]
         path = run_report.write(ctx.reports_label, ctx.run_date, report_rows("orders", first, ctx.run_date),
                                 report_rows("categories", ctx.run_date, ctx.run_date), restated, dq_rows)
-    except Exception as error:  # noqa: BLE001 - the publish is done; say what failed and go on
+    except Exception as error:  # the publish is done: say what failed and go on
         say("the run report was not written: %s", fault_detail(error), level=logging.WARNING)
         return
     say("Run report: %s", path)
