@@ -27,7 +27,7 @@ from flows.console import say
 from infra.errors import RainforestError, RunFailedError, UpstreamFailedError, fault_detail, transient_service
 from infra.health import check_services
 from infra.settings import settings
-from tables import dq_history, publish, quality, reconcile, restatements, run_report, runner, upkeep
+from tables import dq_history, publish, quality, reconcile, restatements, runner, upkeep
 from tables.registry import all_tables, layer_tables, table
 from tables.reports import report_rows
 from tables.spark import get_spark
@@ -164,6 +164,8 @@ def report_restatements(restated: list[dict[str, Any]], ctx: RunContext) -> None
 def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
     """The run's HTML report, once it published; a report that cannot be written is a warning, not a failure
     (the run's tables are published already)."""
+    from tables import run_report  # matplotlib: loaded by the one step that draws, not by every start
+
     try:
         rows = publish.log_rows()
         complete = {release.run_id: release.run_date for release in publish.releases(rows, publish.COMPLETE)}

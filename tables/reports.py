@@ -37,11 +37,17 @@ def report_rows(report: str, date_from: date, date_to: date) -> list[dict[str, A
     if release is None or identifier not in release.snapshots:
         raise RainforestError(f"{identifier} is not published yet; run `rainforest run --date …` first")
     row_filter = f"order_date >= '{date_from.isoformat()}' AND order_date <= '{date_to.isoformat()}'"
-    scan = catalog().load_table(identifier).scan(row_filter=row_filter, selected_fields=columns,
-                                                 snapshot_id=release.snapshots[identifier])
-    rows = scan.to_arrow().to_pylist()
+    rows = rows_at(spec, release.snapshots[identifier], row_filter)
     return sorted(({column: row[column] for column in columns} for row in rows),
                   key=lambda row: tuple(row[key] for key in spec.keys))
+
+
+def rows_at(spec: TableSpec, snapshot_id: int, row_filter: str = "True") -> list[dict[str, Any]]:
+    """A report table's rows (its report's columns) at a snapshot."""
+    assert spec.report is not None
+    scan = catalog().load_table(spec.identifier).scan(row_filter=row_filter, selected_fields=spec.report.columns,
+                                                      snapshot_id=snapshot_id)
+    return scan.to_arrow().to_pylist()
 
 
 def _cell(value: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
 
-from tables import lake
+from tables import lake, reports
 from tables.registry import all_tables
 from tables.spec import RunContext, TableSpec
 from tables.table_state import META_NAMESPACE
@@ -34,10 +34,7 @@ def rows_at(spec: TableSpec, snapshot_id: int | None) -> Rows:
     """A report table's rows at a snapshot, by key."""
     if snapshot_id is None:
         return {}
-    assert spec.report is not None
-    scan = lake.thread_catalog().load_table(spec.identifier).scan(selected_fields=spec.report.columns,
-                                                                   snapshot_id=snapshot_id)
-    return {tuple(row[key] for key in spec.keys): row for row in scan.to_arrow().to_pylist()}
+    return {tuple(row[key] for key in spec.keys): row for row in reports.rows_at(spec, snapshot_id)}
 
 
 def text(value: object) -> str:
