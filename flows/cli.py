@@ -109,10 +109,10 @@ def cmd_soda_scan(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     from infra.health import check_lake
     from tables import dq_history
-    from tables.publish import COMPLETE, log_rows, releases
+    from tables.publish import complete_runs, log_rows
 
     check_lake()
-    complete = {release.run_id: release.run_date for release in releases(log_rows(), COMPLETE)}
+    complete = complete_runs(log_rows())
     if not complete:
         raise RainforestError("nothing is published yet; run `rainforest run --date …` first")
     until = args.until or max(complete.values())
@@ -126,10 +126,10 @@ def cmd_quality(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from infra.health import check_lake
     from tables import restatements
-    from tables.publish import COMPLETE, log_rows, releases
+    from tables.publish import complete_runs, log_rows
 
     check_lake()
-    complete = {release.run_id: release.run_date for release in releases(log_rows(), COMPLETE)}
+    complete = complete_runs(log_rows())
     run_id = args.run or next((run for run, day in reversed(complete.items()) if day == args.date), None)
     if run_id is None or run_id not in complete:
         which = f"the run {args.run} did not" if args.run else f"no run for {args.date} did"

@@ -167,8 +167,7 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
     from tables import run_report  # matplotlib: loaded by the one step that draws, not by every start
 
     try:
-        rows = publish.log_rows()
-        complete = {release.run_id: release.run_date for release in publish.releases(rows, publish.COMPLETE)}
+        complete = publish.complete_runs(publish.log_rows())
         first = ctx.run_date - timedelta(days=REPORT_DAYS - 1)
         dq_rows = [row for identifier in run_report.report_inputs()
                    for row in dq_history.history(identifier, complete, ctx.run_date, REPORT_DAYS)]
@@ -201,7 +200,8 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[runn
     began = time.monotonic()
     rows = publish.log_rows()
     incremental = not full_refresh and any(day < run_date for day in publish.published_dates(rows))
-    ctx = RunContext(run_date, full_refresh, incremental)
+    ctx = RunContext(run_date, full_refresh, incremental,
+                     trend_checks=quality.trend_checks(run_date, publish.complete_runs(rows)))
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
     try:

@@ -43,8 +43,8 @@ def record(results: list[TableResult], ctx: RunContext) -> None:
 
 
 def history(table_name: str, complete_runs: dict[str, date], until: date, days: int) -> list[dict[str, Any]]:
-    """The checks of a table in the last `days` dates up to `until`, from the last complete run of each date,
-    oldest first."""
+    """The checks of a table in the last `days` dates up to `until`, from the last complete run of each date
+    that checked it (a rerun that found nothing changed checks nothing), oldest first."""
     try:
         metrics = lake.thread_catalog().load_table(DQ_METRICS)
     except NoSuchTableError:
@@ -52,7 +52,11 @@ def history(table_name: str, complete_runs: dict[str, date], until: date, days: 
     since = until - timedelta(days=days - 1)
     rows = metrics.scan(row_filter=f"table_name == '{table_name}' AND run_date >= '{since}' AND "
                                    f"run_date <= '{until}'").to_arrow().to_pylist()
-    last_run = {run_date: run_id for run_id, run_date in complete_runs.items()}  # complete runs in publish order
+    order = {run_id: position for position, run_id in enumerate(complete_runs)}  # complete runs in publish order
+    last_run: dict[date, str] = {}
+    for row in rows:
+        if row["run_id"] in order and order[row["run_id"]] >= order.get(last_run.get(row["run_date"], ""), -1):
+            last_run[row["run_date"]] = row["run_id"]
     kept = [row for row in rows if last_run.get(row["run_date"]) == row["run_id"]]
     return sorted(kept, key=lambda row: (row["run_date"], row["check_name"]))
 

@@ -110,6 +110,11 @@ def interrupted(rows: list[dict[str, Any]]) -> Release | None:
     return pending[-1] if pending else None
 
 
+def complete_runs(rows: list[dict[str, Any]]) -> dict[str, date]:
+    """Run id → date of every complete publish, in publish order."""
+    return {release.run_id: release.run_date for release in releases(rows, COMPLETE)}
+
+
 def published_dates(rows: list[dict[str, Any]]) -> set[date]:
     return {release.run_date for release in releases(rows, COMPLETE)}
 

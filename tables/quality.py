@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 from infra.errors import QualityGateError
 from infra.private import private_dir, write_private
 from infra.settings import REPO_ROOT, settings
-from tables import registry
+from tables import registry, trends
 from tables.spec import TableSpec
 
 CHECKS_DIR = REPO_ROOT / "checks"
@@ -30,6 +31,7 @@ class ScanOutcome:
     checks: list[dict[str, object]]
     report_path: Path
     logs: str
+    failures: list[str]  # one line per failed check: its name, its value and what was expected
 
 
 def checks_file(layer: str, name: str) -> Path:
@@ -70,9 +72,27 @@ def declared_checks(spec: TableSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataFrame], run_label: str) -> ScanOutcome:
-    """Run the table's checks on `rows(spec)`, registered as a temp view named after the table, beside the
-    tables it references (`rows(reference)`), and keep the JSON."""
+def table_checks(spec: TableSpec) -> tuple[str, trends.TrendRule | None]:
+    """The business rules of the table's YAML as SodaCL, and its trend rule if it has one."""
+    path = checks_file(spec.layer, spec.name)
+    return trends.split_checks_yaml(path.read_text(), spec.name) if path.exists() else ("", None)
+
+
+def trend_checks(run_date: date, complete_runs: dict[str, date]) -> dict[str, str]:
+    """SodaCL of every table's trend checks for a run on `run_date`, from what earlier runs published."""
+    checks = {}
+    for spec in registry.all_tables():
+        rule = table_checks(spec)[1]
+        if rule is not None:
+            checks[spec.identifier] = trends.trend_checks(spec, rule, run_date, complete_runs)
+    return checks
+
+
+def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataFrame], run_label: str,
+         run_checks: str = "") -> ScanOutcome:
+    """Run the table's checks, and `run_checks` (SodaCL computed for the run: trend checks), on `rows(spec)`,
+    registered as a temp view named after the table, beside the tables it references (`rows(reference)`), and
+    keep the JSON."""
     disable_soda_telemetry()  # before the import: importing soda.scan writes its config with usage stats on
     from soda.scan import Scan
 
@@ -80,9 +100,9 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     soda_scan.set_scan_definition_name(f"{spec.identifier}.{run_label}")
     soda_scan.set_data_source_name("lake")
     soda_scan.add_spark_session(spark, data_source_name="lake")
-    soda_scan.add_sodacl_yaml_str(declared_checks(spec))
-    if checks_file(spec.layer, spec.name).exists():
-        soda_scan.add_sodacl_yaml_file(str(checks_file(spec.layer, spec.name)))
+    for sodacl in (declared_checks(spec), table_checks(spec)[0], run_checks):
+        if sodacl:
+            soda_scan.add_sodacl_yaml_str(sodacl)
     views = {spec.name: rows(spec)} | {name.split(".")[1]: rows(registry.table(name))
                                        for name in set(spec.references.values())}
     with _soda_lock:  # Soda keeps module-level state, and the temp views are shared: one scan at a time
@@ -90,17 +110,24 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
             frame.createOrReplaceTempView(view)
         soda_scan.execute()
     results = soda_scan.get_scan_results()
+    if trends.closed_day(results.get("checks", [])):  # no rows on the run date: it publishes (DESIGN.md §5)
+        for check in results["checks"]:
+            if str(check.get("name")).startswith(trends.CHECK_PREFIX) and check.get("outcome") == "fail":
+                check["outcome"] = "warn"
     report_path = run_reports_dir(run_label) / f"{spec.identifier}.json"
     write_private(private_dir(report_path.parent) / report_path.name, json.dumps(results, indent=2, default=str))
-    passed = not soda_scan.has_check_fails() and not soda_scan.has_error_logs()
-    return ScanOutcome(spec.identifier, passed, summarise(results), report_path, soda_scan.get_logs_text())
+    passed = all(check.get("outcome") != "fail" for check in results.get("checks", [])) \
+        and not soda_scan.has_error_logs()
+    failures = [trends.failure_detail(check) if str(check.get("name")).startswith(trends.CHECK_PREFIX)
+                else f"{check.get('name')}: fail (value {(check.get('diagnostics') or {}).get('value')})"
+                for check in results.get("checks", []) if check.get("outcome") == "fail"]
+    return ScanOutcome(spec.identifier, passed, summarise(results), report_path, soda_scan.get_logs_text(), failures)
 
 
 def gate(outcome: ScanOutcome, branch: str) -> None:
     if outcome.passed:
         return
-    failures = [f"{c['check']}: {c['outcome']} (value {c['value']})" for c in outcome.checks
-                if c["outcome"] != "pass"]
+    failures = outcome.failures
     if not failures:
         errors = [line for line in outcome.logs.splitlines() if "ERROR" in line]
         failures = ["Soda reported errors:", *errors[:5]]

@@ -106,6 +106,7 @@ def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -
     tables its checks refer to are read on the same dates."""
     if not spec.audited:
         return None
-    outcome = quality.scan(spark, spec, lambda table: rows_on(spark, table, ctx, dates), ctx.reports_label)
+    outcome = quality.scan(spark, spec, lambda table: rows_on(spark, table, ctx, dates), ctx.reports_label,
+                           ctx.trend_checks.get(spec.identifier, ""))
     quality.gate(outcome, ctx.branch)
     return outcome

@@ -186,6 +186,8 @@ class RunContext:
     incremental: bool = False  # an earlier date is published: extract only the run date's window
     started_at: str = field(default_factory=utc_stamp)
     attempt: str = field(default_factory=lambda: secrets.token_hex(3))
+    # table → SodaCL computed for this run from earlier publishes (trend checks, tables/trends.py)
+    trend_checks: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def branch(self) -> str:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from datagen.generate import generate
 from flows.daily import rainforest_daily
 from infra.errors import QualityGateError, ServiceUnavailableError
 from infra.settings import settings
+from tables import dq_history, quality
 from tables.lake import catalog
+from tables.publish import last_release, published_rows_of
+from tables.registry import table
 from tables.reports import report_rows
+from tables.spark import get_spark
 
 from .conftest import START, main_snapshots, pg_execute
 
@@ -114,3 +119,40 @@ def test_a_missing_service_is_named(prefect: None, monkeypatch: pytest.MonkeyPat
     finally:
         monkeypatch.undo()
         settings.cache_clear()
+
+
+def generated_history(run_date: date, figures: dict[str, float], scale: float, label: str) -> dict[str, date]:
+    """Four weeks of quality history of silver.fact_orders before `run_date` in meta.dq_metrics, around
+    `scale` × `figures`, as runs that only this test counts complete (no other reader sees them)."""
+    runs = {f"trend_test_{label}_{n}": run_date - timedelta(days=n) for n in range(1, 29)}
+    rows = [{"run_id": run_id, "run_date": day, "attempt": "generated", "table_name": "silver.fact_orders",
+             "check_name": f"trend {metric}", "value": scale * value * (1 + (day.day % 5 - 2) / 50),
+             "outcome": "pass"} for run_id, day in runs.items() for metric, value in figures.items()]
+    catalog().load_table(dq_history.DQ_METRICS).append(pa.Table.from_pylist(rows, schema=dq_history.SCHEMA))
+    return runs
+
+
+def test_trend_checks_judge_the_run_date_against_the_quality_history_in_the_lake(published: None) -> None:
+    """A published day judged against a generated history like it passes; against a history ten times busier
+    (the day has a tenth of the usual orders) it fails, naming the metric, its value and the expected range."""
+    release, spec, day = last_release(), table("silver.fact_orders"), START + timedelta(days=2)
+    assert release is not None
+    spark = get_spark()
+    rows = published_rows_of(spark, spec, release, day)
+    orders, revenue = rows.selectExpr("count(*)", "sum(total_price)").first()
+    figures = {"row_count": float(orders), "sum(total_price)": float(revenue)}
+
+    usual = quality.trend_checks(day, generated_history(day, figures, 1, "usual"))["silver.fact_orders"]
+    assert "fail: when not between" in usual
+    outcome = quality.scan(spark, spec, lambda _: rows, "trend_test/usual", usual)
+    assert outcome.passed, outcome.failures
+    assert {c["check"]: c["outcome"] for c in outcome.checks if str(c["check"]).startswith("trend ")} == {
+        "trend row_count": "pass", "trend sum(total_price)": "pass"}
+
+    busier = quality.trend_checks(day, generated_history(day, figures, 10, "busier"))["silver.fact_orders"]
+    outcome = quality.scan(spark, spec, lambda _: rows, "trend_test/busier", busier)
+    assert not outcome.passed
+    assert any(line.startswith(f"trend row_count: {orders:,} on the run date, expected ") and "(gate: " in line
+               for line in outcome.failures), outcome.failures
+    with pytest.raises(QualityGateError, match="trend sum\\(total_price\\): .* on the run date, expected .* to "):
+        quality.gate(outcome, "trend_test")

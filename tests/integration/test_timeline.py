@@ -18,8 +18,9 @@ from datagen.generate import generate
 from flows.daily import rainforest_daily
 from infra.errors import QualityGateError, RunFailedError
 from infra.local.stack import recreate_database
+from tables.dq_history import history
 from tables.lake import catalog, purge_all_tables
-from tables.publish import last_release, log_rows, published_dates
+from tables.publish import complete_runs, last_release, log_rows, published_dates
 from tables.registry import all_tables
 from tables.reports import report_rows
 from tables.restatements import of_run
@@ -163,3 +164,7 @@ def test_a_day_regenerated_with_fewer_orders_loses_the_gone_facts(fresh: None) -
         upstream = {k for k, in pg_rows(f"SELECT {key} FROM rainforest.{table} WHERE created_ts >= '2026-10-07'")}
         lake = {row[key] for row in table_contents(fact) if row["created_ts"] >= datetime(2026, 10, 7, tzinfo=UTC)}
         assert lake == upstream, fact
+    (orders,), = pg_rows("SELECT count(*) FROM rainforest.orders WHERE order_ts >= '2026-10-07'")
+    measured = history("silver.fact_orders", complete_runs(log_rows()), d7, 1)
+    assert ("trend row_count", orders) in {(row["check_name"], row["value"]) for row in measured}  # the run's trend
+    #                                                                           checks measured the day (history)

@@ -1,0 +1,121 @@
+"""Trend checks (Soda Core open source has no anomaly checks): a table's figures on the run date against the
+same figures on the last published dates, as SodaCL generated for the run.
+
+The rule, with its thresholds in the table's YAML (`trends for <table>:` in checks/<layer>/<table>.yml):
+- history: the metric's value on each published date of the `window days` before the run date (from the last
+  complete run that measured it, `meta.dq_metrics`); dates with no rows are left out (a closed day is not a
+  usual one);
+- with fewer than `min history` such dates the metric is only measured (recorded, never failing);
+- else, with m the median and s = max(1.4826 × MAD, 10% of m) (robust to a few odd days, and not alarmed by
+  tiny wiggles of a steady history): a warning outside m ± `warn mads` × s, a gate failure below
+  `fail below` × m or above `fail above` × m (extreme: a tenth of the usual orders);
+- a run date with no rows at all is a closed day, which publishes (DESIGN.md §5): its trend checks warn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from statistics import median
+from typing import Any
+
+import yaml
+
+from tables import dq_history
+from tables.spec import TableSpec
+
+SECTION = "trends for "
+CHECK_PREFIX = "trend "
+MAD_TO_SIGMA = 1.4826  # a normal distribution's standard deviation is 1.4826 × its MAD
+MIN_SPREAD = 0.1  # of the median
+
+
+@dataclass(frozen=True)
+class TrendRule:
+    date: str  # SQL for the row's date: a date column, or e.g. CAST(event_ts AS DATE)
+    metrics: tuple[str, ...]  # SodaCL metrics: row_count, sum(total_price), …
+    window_days: int = 28
+    min_history: int = 7
+    warn_mads: float = 4.0
+    fail_below: float = 0.15
+    fail_above: float = 10.0
+
+
+@dataclass(frozen=True)
+class Expected:
+    median: float
+    warn_low: float
+    warn_high: float
+    fail_low: float
+    fail_high: float
+    days: int
+
+
+def split_checks_yaml(text: str, table_name: str) -> tuple[str, TrendRule | None]:
+    """A table's YAML as the SodaCL Soda reads, and its trend rule (a section Soda does not know)."""
+    document = yaml.safe_load(text) or {}
+    section = document.pop(SECTION + table_name, None)
+    if section is None:
+        return text, None
+    settings = {key.replace(" ", "_"): value for key, value in section.items()}
+    rule = TrendRule(**{**settings, "metrics": tuple(settings["metrics"])})
+    return yaml.safe_dump(document, sort_keys=False), rule
+
+
+def check_name(metric: str) -> str:
+    return CHECK_PREFIX + metric
+
+
+def expected(values: Sequence[float], rule: TrendRule) -> Expected | None:
+    """The expected range from the values of earlier published dates (zeros, closed days, left out)."""
+    usual = [value for value in values if value]
+    if len(usual) < rule.min_history:
+        return None
+    middle = median(usual)
+    spread = max(MAD_TO_SIGMA * median(abs(value - middle) for value in usual), MIN_SPREAD * abs(middle))
+    return Expected(middle, middle - rule.warn_mads * spread, middle + rule.warn_mads * spread,
+                    rule.fail_below * middle, rule.fail_above * middle, len(usual))
+
+
+def sodacl(spec: TableSpec, rule: TrendRule, run_date: date, bounds: Mapping[str, Expected | None]) -> str:
+    lines = [f"checks for {spec.name}:"]
+    for metric in rule.metrics:
+        lines += [f"  - {metric}:", f"      name: {check_name(metric)}",
+                  f"      filter: {rule.date} = DATE'{run_date}'"]
+        expect = bounds.get(metric)
+        if expect is None:  # too little history: measured for the days to come
+            lines.append("      warn: when < 0")
+        else:
+            lines += [f"      warn: when not between {expect.warn_low:.2f} and {expect.warn_high:.2f}",
+                      f"      fail: when not between {expect.fail_low:.2f} and {expect.fail_high:.2f}"]
+    return "\n".join(lines) + "\n"
+
+
+def trend_checks(spec: TableSpec, rule: TrendRule, run_date: date, complete_runs: dict[str, date]) -> str:
+    """SodaCL for the table's trend checks on `run_date`, from the quality history of the published dates."""
+    rows = dq_history.history(spec.identifier, complete_runs, run_date - timedelta(days=1), rule.window_days)
+    bounds = {metric: expected([row["value"] for row in rows
+                                if row["check_name"] == check_name(metric) and row["value"] is not None], rule)
+              for metric in rule.metrics}
+    return sodacl(spec, rule, run_date, bounds)
+
+
+def closed_day(checks: list[dict[str, Any]]) -> bool:
+    """The run date has no rows in the table (the trend's row_count is 0)."""
+    return any(check.get("name") == check_name("row_count") and check.get("diagnostics", {}).get("value") == 0
+               for check in checks)
+
+
+def failure_detail(check: dict[str, Any]) -> str:
+    """`trend row_count: 180 on the run date, expected 1,640 to 2,360 (gate: 300 to 20,000)`."""
+    diagnostics = check.get("diagnostics") or {}
+    warn, fail = diagnostics.get("warn") or {}, diagnostics.get("fail") or {}
+    return (f"{check.get('name')}: {number(diagnostics.get('value'))} on the run date, expected "
+            f"{number(warn.get('lessThan'))} to {number(warn.get('greaterThan'))} "
+            f"(gate: {number(fail.get('lessThan'))} to {number(fail.get('greaterThan'))})")
+
+
+def number(value: object) -> str:
+    figure = dq_history.numeric(value)
+    return str(value) if figure is None else f"{figure:,.0f}" if figure == round(figure) else f"{figure:,.2f}"
