@@ -114,6 +114,61 @@ def rename_a_category(run_date: date) -> None:
         conn.close()
 
 
+def stored_files(identifier: str) -> dict[str, int]:
+    """Objects under the table's location in the S3 store: what a year of commits leaves, referenced or not."""
+    import boto3
+
+    from infra.settings import settings
+    from tables import lake
+
+    config = settings()
+    bucket, _, prefix = lake.thread_catalog().load_table(identifier).location().removeprefix("s3://").partition("/")
+    client = boto3.client("s3", endpoint_url=config.s3_endpoint, region_name=config.s3_region,
+                          aws_access_key_id=config.s3_access_key, aws_secret_access_key=config.s3_secret_key)
+    counts = {"metadata_files": 0, "data_files": 0}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/"):
+        for item in page.get("Contents", []):
+            counts["metadata_files" if "/metadata/" in item["Key"] else "data_files"] += 1
+    return counts
+
+
+def upkeep_timeline(start: date, days: int, every: int | None) -> dict[str, Any]:
+    """`days` daily runs on an empty lake (each date its own run and publish), with `rainforest maintain`
+    (retention 0: the simulated weeks pass in minutes) after every `every` dates or never; then the files per
+    table and the time of the run of the last date."""
+    from flows.daily import rainforest_daily, rainforest_maintenance
+    from tables import registry
+
+    purge_all_tables()
+    upkeep_seconds, way = 0.0, f"upkeep every {every} dates" if every else "no upkeep"
+    for offset in range(days - 1):
+        day = start + timedelta(days=offset)
+        began = time.monotonic()
+        rainforest_daily(run_date=day)
+        progress(f"{way}: {day} in {time.monotonic() - began:.1f}s")
+        if every and (offset + 1) % every == 0:
+            began = time.monotonic()
+            rainforest_maintenance(retention_days=0)
+            upkeep_seconds += time.monotonic() - began
+            progress(f"{way}: upkeep after {day} in {time.monotonic() - began:.1f}s")
+    files = {spec.identifier: stored_files(spec.identifier) for spec in registry.all_tables()}
+    last = timed_run(start + timedelta(days=days - 1), False, f"day {days}, {way}")
+    return {"upkeep_every_days": every, "upkeep_seconds_total": round(upkeep_seconds, 1),
+            "files_before_last_run": files,
+            "files_total": {kind: sum(table[kind] for table in files.values())
+                            for kind in ("metadata_files", "data_files")},
+            "last_day_run_seconds": last["wall_seconds"], "last_day_layers": last["layers"]}
+
+
+def upkeep_bench(args: argparse.Namespace) -> dict[str, Any]:
+    recreate_database("rainforest_bench")
+    generate(args.start, args.days, args.orders_per_day, seed=42)
+    return {"machine": {"cores": os.cpu_count()},
+            "parameters": {"orders_per_day": args.orders_per_day, "days": args.days, "upkeep_every": args.upkeep},
+            "without_upkeep": upkeep_timeline(args.start, args.days, None),
+            "with_upkeep": upkeep_timeline(args.start, args.days, args.upkeep)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders-per-day", type=int, default=100_000)
@@ -124,8 +179,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="tables also timed alone on the measured day (default: %(default)s)")
     parser.add_argument("--restatement", action="store_true",
                         help="also time a rerun of the last day after a category rename (every date restated)")
+    parser.add_argument("--upkeep", type=int, metavar="DAYS",
+                        help="instead: two timelines of --days daily runs, without upkeep and with `maintain` every "
+                             "DAYS dates; files per table and the last day's run time, both ways")
     parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
     args = parser.parse_args(argv)
+    if args.upkeep:
+        write_report(upkeep_bench(args), args.out)
+        return 0
     last_day = args.start + timedelta(days=args.days - 1)
 
     progress(f"resetting the bench database and lake; {args.days} days at {args.orders_per_day} orders/day")
@@ -160,11 +221,15 @@ def main(argv: list[str] | None = None) -> int:
             report["runs"]["full_rebuild"]["wall_seconds"] / report["runs"]["incremental"]["wall_seconds"], 2)
     report["driver_peak_rss_mb"] = {"jvm": jvm_peak_rss_mb(),
                                     "python": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
-    progress(f"written {args.out}")
+    write_report(report, args.out)
     return 0
+
+
+def write_report(report: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    progress(f"written {out}")
 
 
 if __name__ == "__main__":
