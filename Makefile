@@ -15,7 +15,7 @@ export OTEL_SDK_DISABLED ?= true
 export PREFECT_LOGGING_LEVEL ?= INFO
 
 .PHONY: install stack-up stack-down stack-status prefect-up deploy worker cluster-up cluster-down cluster-test \
-	run test lint unit-test datagen bench clean
+	run test ui-check lint unit-test datagen bench clean
 PREFECT_ENV = eval "$$($(RF) stack env)" && export RAINFOREST_REPO_DIR=$(CURDIR) &&
 
 $(VENV)/.installed: pyproject.toml
@@ -65,7 +65,11 @@ run: datagen
 	$(RF) report categories --from $(START) --to $(RUN_DATE)
 
 test: stack-up lint
-	$(PYTEST) tests
+	$(PYTEST) tests -m "not ui"
+
+ui-check: deploy run
+	bash infra/local/system-deps.sh browser
+	$(PYTEST) tests/ui -m ui
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -22,8 +22,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from infra.private import write_private  # noqa: E402
-from tables.quality import run_reports_dir, summarise  # noqa: E402
+from tables.quality import run_reports_dir, summarise, table_checks  # noqa: E402
 from tables.registry import all_tables  # noqa: E402
+from tables.trends import CHECK_PREFIX  # noqa: E402
 
 Rows = list[dict[str, Any]]
 
@@ -71,7 +72,7 @@ def categories_chart(categories: Rows, day: date) -> Callable[[Figure], None]:
     return draw
 
 
-TREND_CHARTS = 4
+TREND_CHARTS = 6
 
 
 def trend_chart(history: dict[str, list[tuple[date, float]]]) -> Callable[[Figure], None]:
@@ -105,20 +106,23 @@ def restatements_table(restated: Rows) -> str:
     return "\n".join([*lines, "</table>"])
 
 
-def report_inputs() -> list[str]:
-    """The tables the report tables are computed from: their metrics are the ones worth a trend."""
-    return sorted({item.table for spec in all_tables() if spec.report for item in spec.inputs.values()})
+def metric_tables() -> list[str]:
+    """The tables whose metrics are worth a trend: those with trend checks, and those the report tables are
+    computed from."""
+    trended = {spec.identifier for spec in all_tables() if table_checks(spec)[1] is not None}
+    return sorted(trended | {item.table for spec in all_tables() if spec.report for item in spec.inputs.values()})
 
 
 def metric_history(dq_rows: Rows) -> dict[str, list[tuple[date, float]]]:
-    """The metrics worth a trend: those with a value other than zero (a count of missing or duplicate keys that
-    stays 0 is in the checks table), at most TREND_CHARTS of them."""
+    """The metrics worth a trend: trend checks first, then those with a value other than zero (a count of missing
+    or duplicate keys that stays 0 is in the checks table), at most TREND_CHARTS of them."""
     series: dict[str, list[tuple[date, float]]] = {}
     for row in sorted(dq_rows, key=lambda row: row["run_date"]):
         if row["value"] is not None:
             series.setdefault(f"{row['table_name']}: {row['check_name']}", []).append((row["run_date"], row["value"]))
-    return dict(sorted((label, points) for label, points in series.items()
-                       if any(value for _, value in points))[:TREND_CHARTS])
+    worth = sorted(((f": {CHECK_PREFIX}" not in label, label), points) for label, points in series.items()
+                   if any(value for _, value in points))
+    return {label: points for (_, label), points in worth[:TREND_CHARTS]}
 
 
 def render(run_date: date, orders: Rows, categories: Rows, checks: str, restated: Rows,

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from tables.run_report import metric_history, render, report_inputs
+from tables.run_report import metric_history, metric_tables, render
 
 NOV1, NOV2 = date(2026, 11, 1), date(2026, 11, 2)
 
@@ -25,5 +25,12 @@ def test_a_page_with_three_charts_the_checks_and_the_restatements_and_no_outside
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # viewable offline
 
 
-def test_the_trend_follows_the_tables_the_reports_are_computed_from() -> None:
-    assert report_inputs() == ["gold.daily_category_metrics", "gold.daily_order_metrics"]
+def test_the_trend_follows_the_trended_tables_and_those_the_reports_are_computed_from() -> None:
+    assert metric_tables() == ["gold.daily_category_metrics", "gold.daily_order_metrics", "silver.fact_clickstream",
+                               "silver.fact_order_items", "silver.fact_orders"]
+
+
+def test_trend_checks_are_charted_first() -> None:
+    rows = [{"table_name": table, "check_name": check, "value": 5.0, "run_date": NOV1}
+            for table, check in (("gold.daily_order_metrics", "max avg"), ("silver.fact_orders", "trend row_count"))]
+    assert list(metric_history(rows)) == ["silver.fact_orders: trend row_count", "gold.daily_order_metrics: max avg"]
