@@ -103,8 +103,9 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     for sodacl in (declared_checks(spec), table_checks(spec)[0], run_checks):
         if sodacl:
             soda_scan.add_sodacl_yaml_str(sodacl)
-    views = {spec.name: rows(spec)} | {name.split(".")[1]: rows(registry.table(name))
-                                       for name in set(spec.references.values())}
+    # read from the lake once: Soda's several queries then scan memory, not the table's files and metadata again
+    views = {spec.name: rows(spec).localCheckpoint()} | {name.split(".")[1]: rows(registry.table(name))
+                                                         for name in set(spec.references.values())}
     with _soda_lock:  # Soda keeps module-level state, and the temp views are shared: one scan at a time
         for view, frame in views.items():
             frame.createOrReplaceTempView(view)

@@ -28,6 +28,7 @@ def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -
     """Make the table equal `output`, touching only what differs: a copy-on-write MERGE or DELETE rewrites
     every file it matches, so rows that did not change are left out, and an unchanged table commits nothing
     (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted."""
+    output = output.localCheckpoint()  # the transform runs once: both differences and the merge read its rows
     current = spark.table(target).select(*output.columns)
     changed = output.subtract(current)
     if changed.limit(1).count():
