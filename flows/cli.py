@@ -116,7 +116,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     if not complete:
         raise RainforestError("nothing is published yet; run `rainforest run --date …` first")
     until = args.until or max(complete.values())
-    rows = dq_history.history(args.table, complete, until, args.days)
+    rows = dq_history.history([args.table], complete, until, args.days)
     if not rows:
         raise RainforestError(f"no checks of {args.table} were published in the {args.days} days up to {until}")
     print(dq_history.render(rows))

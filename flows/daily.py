@@ -169,8 +169,7 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
     try:
         complete = publish.complete_runs(publish.log_rows())
         first = ctx.run_date - timedelta(days=REPORT_DAYS - 1)
-        dq_rows = [row for identifier in run_report.metric_tables()
-                   for row in dq_history.history(identifier, complete, ctx.run_date, REPORT_DAYS)]
+        dq_rows = dq_history.history(run_report.metric_tables(), complete, ctx.run_date, REPORT_DAYS)
         path = run_report.write(ctx.reports_label, ctx.run_date, report_rows("orders", first, ctx.run_date),
                                 report_rows("categories", ctx.run_date, ctx.run_date), restated, dq_rows)
     except Exception as error:  # the publish is done: say what failed and go on

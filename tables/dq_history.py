@@ -5,6 +5,7 @@ complete (`tables.publish`), so an attempt that died before completing never sho
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,23 +45,24 @@ def record(results: list[TableResult], ctx: RunContext) -> None:
     catalog.create_table_if_not_exists(DQ_METRICS, SCHEMA).append(pa.Table.from_pylist(rows, schema=SCHEMA))
 
 
-def history(table_name: str, complete_runs: dict[str, date], until: date, days: int) -> list[dict[str, Any]]:
-    """The checks of a table in the last `days` dates up to `until`, from the last complete run of each date
-    that checked it (a rerun that found nothing changed checks nothing), oldest first."""
+def history(tables: Collection[str], complete_runs: dict[str, date], until: date, days: int) -> list[dict[str, Any]]:
+    """The checks of these tables in the last `days` dates up to `until` (one scan), each table's date from the
+    last complete run that checked it (a rerun that found nothing changed checks nothing), oldest first."""
     try:
         metrics = lake.thread_catalog().load_table(DQ_METRICS)
     except NoSuchTableError:
         return []
-    since = until - timedelta(days=days - 1)
-    rows = metrics.scan(row_filter=f"table_name == '{table_name}' AND run_date >= '{since}' AND "
+    since, names = until - timedelta(days=days - 1), ", ".join(f"'{table}'" for table in sorted(tables))
+    rows = metrics.scan(row_filter=f"table_name IN ({names}) AND run_date >= '{since}' AND "
                                    f"run_date <= '{until}'").to_arrow().to_pylist()
     order = {run_id: position for position, run_id in enumerate(complete_runs)}  # complete runs in publish order
-    last_run: dict[date, str] = {}
+    last_run: dict[tuple[str, date], str] = {}
     for row in rows:
-        if row["run_id"] in order and order[row["run_id"]] >= order.get(last_run.get(row["run_date"], ""), -1):
-            last_run[row["run_date"]] = row["run_id"]
-    kept = [row for row in rows if last_run.get(row["run_date"]) == row["run_id"]]
-    return sorted(kept, key=lambda row: (row["run_date"], row["check_name"]))
+        checked = (row["table_name"], row["run_date"])
+        if row["run_id"] in order and order[row["run_id"]] >= order.get(last_run.get(checked, ""), -1):
+            last_run[checked] = row["run_id"]
+    kept = [row for row in rows if last_run.get((row["table_name"], row["run_date"])) == row["run_id"]]
+    return sorted(kept, key=lambda row: (row["run_date"], row["table_name"], row["check_name"]))
 
 
 def render(rows: list[dict[str, Any]]) -> str:

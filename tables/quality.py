@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 from infra.errors import QualityGateError
 from infra.private import private_dir, write_private
 from infra.settings import REPO_ROOT, settings
-from tables import registry, trends
+from tables import dq_history, registry, trends
 from tables.spec import TableSpec
 
 CHECKS_DIR = REPO_ROOT / "checks"
@@ -80,12 +80,12 @@ def table_checks(spec: TableSpec) -> tuple[str, trends.TrendRule | None]:
 
 def trend_checks(run_date: date, complete_runs: dict[str, date]) -> dict[str, str]:
     """SodaCL of every table's trend checks for a run on `run_date`, from what earlier runs published."""
-    checks = {}
-    for spec in registry.all_tables():
-        rule = table_checks(spec)[1]
-        if rule is not None:
-            checks[spec.identifier] = trends.trend_checks(spec, rule, run_date, complete_runs)
-    return checks
+    rules = [(spec, rule) for spec in registry.all_tables() if (rule := table_checks(spec)[1]) is not None]
+    if not rules:
+        return {}
+    history = dq_history.history([spec.identifier for spec, _ in rules], complete_runs, run_date - timedelta(days=1),
+                                 max(rule.window_days for _, rule in rules))
+    return {spec.identifier: trends.trend_checks(spec, rule, run_date, history) for spec, rule in rules}
 
 
 def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataFrame], run_label: str,

@@ -92,11 +92,13 @@ def sodacl(spec: TableSpec, rule: TrendRule, run_date: date, bounds: Mapping[str
     return "\n".join(lines) + "\n"
 
 
-def trend_checks(spec: TableSpec, rule: TrendRule, run_date: date, complete_runs: dict[str, date]) -> str:
-    """SodaCL for the table's trend checks on `run_date`, from the quality history of the published dates."""
-    rows = dq_history.history(spec.identifier, complete_runs, run_date - timedelta(days=1), rule.window_days)
-    bounds = {metric: expected([row["value"] for row in rows
-                                if row["check_name"] == check_name(metric) and row["value"] is not None], rule)
+def trend_checks(spec: TableSpec, rule: TrendRule, run_date: date, history: Sequence[dict[str, Any]]) -> str:
+    """SodaCL for the table's trend checks on `run_date`, from the quality history of the published dates
+    before it (`dq_history.history`)."""
+    since = run_date - timedelta(days=rule.window_days)
+    bounds = {metric: expected([row["value"] for row in history
+                                if row["table_name"] == spec.identifier and row["check_name"] == check_name(metric)
+                                and row["value"] is not None and since <= row["run_date"] < run_date], rule)
               for metric in rule.metrics}
     return sodacl(spec, rule, run_date, bounds)
 

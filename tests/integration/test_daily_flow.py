@@ -50,7 +50,7 @@ def test_the_quality_history_holds_every_check_of_each_published_day(
     from tables.publish import COMPLETE, log_rows, releases
 
     complete = {release.run_id: release.run_date for release in releases(log_rows(), COMPLETE)}
-    recorded = history("silver.fact_orders", complete, NEXT_RUN, days=30)
+    recorded = history(["silver.fact_orders"], complete, NEXT_RUN, days=30)
     for run_date, results in runs.items():
         checks = next(r for r in results if r.table == "silver.fact_orders").checks
         assert sorted((row["check_name"], row["outcome"]) for row in recorded if row["run_date"] == run_date) == \

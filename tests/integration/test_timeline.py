@@ -165,6 +165,6 @@ def test_a_day_regenerated_with_fewer_orders_loses_the_gone_facts(fresh: None) -
         lake = {row[key] for row in table_contents(fact) if row["created_ts"] >= datetime(2026, 10, 7, tzinfo=UTC)}
         assert lake == upstream, fact
     (orders,), = pg_rows("SELECT count(*) FROM rainforest.orders WHERE order_ts >= '2026-10-07'")
-    measured = history("silver.fact_orders", complete_runs(log_rows()), d7, 1)
+    measured = history(["silver.fact_orders"], complete_runs(log_rows()), d7, 1)
     assert ("trend row_count", orders) in {(row["check_name"], row["value"]) for row in measured}  # the run's trend
     #                                                                           checks measured the day (history)
