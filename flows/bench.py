@@ -114,22 +114,25 @@ def rename_a_category(run_date: date) -> None:
         conn.close()
 
 
-def stored_files(identifier: str) -> dict[str, int]:
-    """Objects under the table's location in the S3 store: what a year of commits leaves, referenced or not."""
+def stored_files() -> dict[str, dict[str, int]]:
+    """Objects under every table's location in the S3 store: what the commits left, referenced or not."""
     import boto3
 
     from infra.settings import settings
-    from tables import lake
+    from tables import lake, registry
 
     config = settings()
-    bucket, _, prefix = lake.thread_catalog().load_table(identifier).location().removeprefix("s3://").partition("/")
     client = boto3.client("s3", endpoint_url=config.s3_endpoint, region_name=config.s3_region,
                           aws_access_key_id=config.s3_access_key, aws_secret_access_key=config.s3_secret_key)
-    counts = {"metadata_files": 0, "data_files": 0}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/"):
-        for item in page.get("Contents", []):
-            counts["metadata_files" if "/metadata/" in item["Key"] else "data_files"] += 1
-    return counts
+    files = {}
+    for spec in registry.all_tables():
+        location = lake.thread_catalog().load_table(spec.identifier).location()
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        counts = files[spec.identifier] = {"metadata_files": 0, "data_files": 0}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/"):
+            for item in page.get("Contents", []):
+                counts["metadata_files" if "/metadata/" in item["Key"] else "data_files"] += 1
+    return files
 
 
 def upkeep_timeline(start: date, days: int, every: int | None) -> dict[str, Any]:
@@ -137,7 +140,6 @@ def upkeep_timeline(start: date, days: int, every: int | None) -> dict[str, Any]
     (retention 0: the simulated weeks pass in minutes) after every `every` dates or never; then the files per
     table and the time of the run of the last date."""
     from flows.daily import rainforest_daily, rainforest_maintenance
-    from tables import registry
 
     purge_all_tables()
     upkeep_seconds, way = 0.0, f"upkeep every {every} dates" if every else "no upkeep"
@@ -151,7 +153,7 @@ def upkeep_timeline(start: date, days: int, every: int | None) -> dict[str, Any]
             rainforest_maintenance(retention_days=0)
             upkeep_seconds += time.monotonic() - began
             progress(f"{way}: upkeep after {day} in {time.monotonic() - began:.1f}s")
-    files = {spec.identifier: stored_files(spec.identifier) for spec in registry.all_tables()}
+    files = stored_files()
     last = timed_run(start + timedelta(days=days - 1), False, f"day {days}, {way}")
     return {"upkeep_every_days": every, "upkeep_seconds_total": round(upkeep_seconds, 1),
             "files_before_last_run": files,
