@@ -79,7 +79,11 @@ unit-test: install
 	$(PYTEST) tests -m "not integration"
 
 BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild --restatement
-bench: stack-up
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	PYTHONWARNINGS=ignore $(VENV)/bin/pip install -q -e '.[test,bench]'
+	touch $@
+
+bench: stack-up $(VENV)/.bench-installed
 	$(VENV)/bin/python -m flows.bench $(BENCH_ARGS)
 
 clean:

@@ -171,6 +171,36 @@ def upkeep_bench(args: argparse.Namespace) -> dict[str, Any]:
             "with_upkeep": upkeep_timeline(args.start, args.days, args.upkeep)}
 
 
+def history_bench(args: argparse.Namespace) -> dict[str, Any]:
+    """For each point p of `--history-points`: the lake rebuilt in one full run up to day p-1, the daily run of
+    day p timed, and DuckDB's recompute of both reports beside it (that day, and every day up to it)."""
+    from flows.bench_anchor import anchor
+
+    points = sorted(args.history_points)
+    recreate_database("rainforest_bench")
+    purge_all_tables()
+    generate(args.start, points[-1], args.orders_per_day, seed=42)
+    measured: dict[str, Any] = {}
+    for point in points:
+        day = args.start + timedelta(days=point - 1)
+        history = timed_run(day - timedelta(days=1), True, f"history of {point - 1} days")
+        run = timed_run(day, False, f"day {point}")
+        duckdb = anchor(day)
+        progress(f"day {point}: DuckDB {duckdb['day']['seconds']}s for the day, "
+                 f"{duckdb['full_history']['seconds']}s for all {point} days")
+        measured[str(point)] = {"history_load_seconds": history["wall_seconds"],
+                                "daily_run_seconds": run["wall_seconds"], "daily_run_layers": run["layers"],
+                                "duckdb": duckdb, "daily_run_vs_duckdb_full_history": round(
+                                    run["wall_seconds"] / duckdb["full_history"]["seconds"], 1)}
+    first, last = measured[str(points[0])], measured[str(points[-1])]
+    return {"machine": {"cores": os.cpu_count()},
+            "parameters": {"orders_per_day": args.orders_per_day, "history_points": points,
+                           "history_loaded_by": "one full run up to the day before each point"},
+            "points": measured,
+            f"daily_run_{points[-1]}_vs_{points[0]}_days": round(
+                last["daily_run_seconds"] / first["daily_run_seconds"], 2)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders-per-day", type=int, default=100_000)
@@ -184,10 +214,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upkeep", type=int, metavar="DAYS",
                         help="instead: two timelines of --days daily runs, without upkeep and with `maintain` every "
                              "DAYS dates; files per table and the last day's run time, both ways")
+    parser.add_argument("--history-points", type=int, nargs="+", metavar="DAYS",
+                        help="instead: the daily run of day DAYS after DAYS-1 days of history, for each DAYS (e.g. "
+                             "7 30 60), beside DuckDB's recompute of both reports from upstream")
     parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
     args = parser.parse_args(argv)
     if args.upkeep:
         write_report(upkeep_bench(args), args.out)
+        return 0
+    if args.history_points:
+        write_report(history_bench(args), args.out)
         return 0
     last_day = args.start + timedelta(days=args.days - 1)
 
@@ -198,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = generate(args.start, args.days, args.orders_per_day, seed=42)
     datagen_seconds = time.monotonic() - started
 
+    from flows.bench_anchor import anchor
     from tables import spark as spark_module
 
     report: dict[str, Any] = {
@@ -212,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         report["runs"]["history_load"] = timed_run(last_day - timedelta(days=1), True, "history")
     report["spark_session_start_seconds"] = round(spark_module.session_start_seconds or 0, 2)
     report["runs"]["incremental"] = timed_run(last_day, False, "incremental")
+    report["duckdb_anchor"] = anchor(last_day)
+    report["incremental_vs_duckdb_full_history"] = round(
+        report["runs"]["incremental"]["wall_seconds"] / report["duckdb_anchor"]["full_history"]["seconds"], 1)
     if args.isolate:
         report["isolated_tables"] = isolated_runs(args.isolate, last_day)
     if args.restatement:
