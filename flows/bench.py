@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -73,6 +74,18 @@ def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     progress(f"{label}: {summary['wall_seconds']}s, layers "
              + ", ".join(f"{name} {layer['wall_seconds']}s" for name, layer in summary["layers"].items()))
     return summary
+
+
+def timed_fresh_process_run(run_date: date, label: str) -> dict[str, Any]:
+    """`rainforest run --date` in a new process, as a user or the scheduler meets it: Python imports, the JVM's
+    start and warm-up included. Wall time only (the per-table profile is the in-process run's)."""
+    progress(f"{label}: `rainforest run --date {run_date}` in a new process …")
+    started = time.monotonic()
+    subprocess.run([str(Path(sys.executable).with_name("rainforest")), "run", "--date", run_date.isoformat()],
+                   check=True, stdout=subprocess.DEVNULL)
+    seconds = round(time.monotonic() - started, 2)
+    progress(f"{label}: {seconds}s")
+    return {"wall_seconds": seconds}
 
 
 def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
@@ -214,11 +227,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upkeep", type=int, metavar="DAYS",
                         help="instead: two timelines of --days daily runs, without upkeep and with `maintain` every "
                              "DAYS dates; files per table and the last day's run time, both ways")
+    parser.add_argument("--fresh-process", action="store_true",
+                        help="load the history with `rainforest run` in a new process (what `make run` does on an "
+                             "empty lake, up to 2 days before the last), then time the next day's run in another "
+                             "new process, before the in-process run of the last day")
     parser.add_argument("--history-points", type=int, nargs="+", metavar="DAYS",
                         help="instead: the daily run of day DAYS after DAYS-1 days of history, for each DAYS (e.g. "
                              "7 30 60), beside DuckDB's recompute of both reports from upstream")
     parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
     args = parser.parse_args(argv)
+    if args.fresh_process and args.days < 3:
+        parser.error("--fresh-process needs --days 3 or more: a first run, a daily run, then the measured day")
     if args.upkeep:
         write_report(upkeep_bench(args), args.out)
         return 0
@@ -245,7 +264,12 @@ def main(argv: list[str] | None = None) -> int:
                     "rows_per_second": round(rows / datagen_seconds)},
         "runs": {},
     }
-    if args.days > 1:
+    if args.fresh_process:
+        report["runs"]["first_run_fresh_process"] = timed_fresh_process_run(last_day - timedelta(days=2),
+                                                                            "first run on an empty lake")
+        report["runs"]["daily_run_fresh_process"] = timed_fresh_process_run(last_day - timedelta(days=1),
+                                                                            "daily run")
+    elif args.days > 1:
         report["runs"]["history_load"] = timed_run(last_day - timedelta(days=1), True, "history")
     report["spark_session_start_seconds"] = round(spark_module.session_start_seconds or 0, 2)
     report["runs"]["incremental"] = timed_run(last_day, False, "incremental")
