@@ -16,7 +16,9 @@ from infra.settings import Settings, settings
 
 CATALOG = "lake"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
-JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
+# The throughput collector: a run is batch work on 2 cores, and G1's concurrent threads compete with it (measured:
+# a fresh-process run of 5 days at 2,000 orders/day took 51.0 s instead of 55.6 s, the mean of 3 runs each).
+JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -XX:+UseParallelGC"
 _lock = threading.Lock()
 _session: SparkSession | None = None
 session_start_seconds: float | None = None  # how long this process's session took to start (benchmarks)
