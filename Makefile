@@ -79,11 +79,7 @@ unit-test: install
 	$(PYTEST) tests -m "not integration"
 
 BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild --restatement
-$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
-	PYTHONWARNINGS=ignore $(VENV)/bin/pip install -q -e '.[test,bench]'
-	touch $@
-
-bench: stack-up $(VENV)/.bench-installed
+bench: stack-up
 	$(VENV)/bin/python -m flows.bench $(BENCH_ARGS)
 
 clean:
