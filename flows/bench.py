@@ -185,8 +185,9 @@ def upkeep_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def history_bench(args: argparse.Namespace) -> dict[str, Any]:
-    """For each point p of `--history-points`: the lake rebuilt in one full run up to day p-1, the daily run of
-    day p timed, and DuckDB's recompute of both reports beside it (that day, and every day up to it)."""
+    """For each point p of `--history-points`: a full run of day p-1 (which first runs, one by one, the dates
+    since the previous point: a run never publishes over a hole), then the daily run of day p timed, and
+    DuckDB's recompute of both reports beside it (that day, and every day up to it)."""
     from flows.bench_anchor import anchor
 
     points = sorted(args.history_points)
@@ -208,7 +209,7 @@ def history_bench(args: argparse.Namespace) -> dict[str, Any]:
     first, last = measured[str(points[0])], measured[str(points[-1])]
     return {"machine": {"cores": os.cpu_count()},
             "parameters": {"orders_per_day": args.orders_per_day, "history_points": points,
-                           "history_loaded_by": "one full run up to the day before each point"},
+                           "history_before_each_point": "daily runs since the previous one, then a full run"},
             "points": measured,
             f"daily_run_{points[-1]}_vs_{points[0]}_days": round(
                 last["daily_run_seconds"] / first["daily_run_seconds"], 2)}
