@@ -1,5 +1,6 @@
 """`make bench`: generate upstream data at a scale, load the history before the last day in one full run, then
-time the daily run of the last day (incremental) and, optionally, a full rebuild of that day; write JSON.
+time the daily run of the last day (incremental) and, optionally, a full rebuild of that day; beside it, DuckDB
+recomputes both reports from upstream (`flows/bench_anchor.py`); write JSON.
 
 Runs in its own upstream database (`rainforest_bench`) and table bucket (`lake-bench`), like the tests.
 """
