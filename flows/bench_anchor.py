@@ -1,6 +1,6 @@
 """The bench's single-node anchor: DuckDB computes both reports straight from the upstream Postgres (COPY out,
 then SQL), for one day or for the whole history, with the meaning of DESIGN.md §4. It measures what a user who
-only wants the two reports would pay; nothing of it runs in the pipeline (DuckDB is a bench-only dependency)."""
+only wants the two reports would pay; nothing of it runs in the pipeline (DuckDB is a dev dependency)."""
 
 from __future__ import annotations
 
