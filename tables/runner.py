@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from tables import lake, quality, registry
 from tables.dates import Dates, date_partition_column, on_dates, written_dates
 from tables.extract import extract
-from tables.scopes import read_input, recomputed_dates, unchanged_inputs
+from tables.scopes import read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
 from tables.spark import on_branch
 from tables.spec import RunContext, Scope, TableSpec, WriteMode
 from tables.table_state import branch_head, ensure_table
@@ -85,7 +85,8 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
         dates = written_dates(output, column)
     write(spark, spec, output, ctx, dates)
     watch.lap("write")
-    outcome = audit(spark, spec, ctx, dates)
+    audited = spec.audited and not wrote_nothing_new(spark, spec, ctx)
+    outcome = audit(spark, spec, ctx, dates) if audited else None
     watch.lap("audit")
     head = branch_head(spec.identifier, ctx.branch)
     watch.lap("branch")
@@ -101,11 +102,9 @@ def rows_on(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates)
     return on_dates(frame, column, dates) if column else frame
 
 
-def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome | None:
+def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome:
     """The table's checks on the dates the run wrote (the whole table when it has no date partition);
     tables its checks refer to are read on the same dates."""
-    if not spec.audited:
-        return None
     outcome = quality.scan(spark, spec, lambda table: rows_on(spark, table, ctx, dates), ctx.reports_label,
                            ctx.trend_checks.get(spec.identifier, ""))
     quality.gate(outcome, ctx.branch)

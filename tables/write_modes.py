@@ -31,10 +31,14 @@ def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -
     output = output.localCheckpoint()  # the transform runs once: both differences and the merge read its rows
     current = spark.table(target).select(*output.columns)
     changed = output.subtract(current)
-    if changed.limit(1).count():
+    gone = current.select(*spec.keys).subtract(output.select(*spec.keys))
+    differences = {row.difference for row in (  # both looked for in one job
+        changed.limit(1).select(F.lit("changed").alias("difference"))
+        .union(gone.limit(1).select(F.lit("gone").alias("difference"))).collect())}
+    if "changed" in differences:
         changed.createOrReplaceTempView(f"_changed_{spec.name}")
         spark.sql(merge_statement(spec, target, f"_changed_{spec.name}", output.columns))
-    if current.select(*spec.keys).subtract(output.select(*spec.keys)).limit(1).count():
+    if "gone" in differences:
         output.createOrReplaceTempView(f"_new_{spec.name}")
         match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
         spark.sql(f"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM _new_{spec.name} s WHERE {match})")
