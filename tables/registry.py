@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Mapping
 from functools import lru_cache
 from graphlib import TopologicalSorter
 
-from tables.spec import DECLARED, LAYERS, TableSpec
+from tables.spec import DECLARED, LAYERS, TableSpec, WriteMode
 
 
 def _import_declarations() -> None:
@@ -15,6 +16,17 @@ def _import_declarations() -> None:
         package = importlib.import_module(f"tables.{layer}")
         for module_info in pkgutil.iter_modules(package.__path__):
             importlib.import_module(f"tables.{layer}.{module_info.name}")
+
+
+def check_replaced_windows(specs: Mapping[str, TableSpec]) -> None:
+    """A table that replaces its extraction window reads an insert-only source: with a window on update times
+    too, a row edited after its creation day would leave its creation day's window and be lost."""
+    for spec in specs.values():
+        window = specs.get(spec.window_of or "")
+        source = window.source if window else None
+        if spec.write_mode is WriteMode.REPLACE_WINDOW and not (source and source.insert_only):
+            raise ValueError(f"{spec.identifier}: replace_window needs an insert-only source (a window on its "
+                             f"creation time alone); {spec.window_of} is not one")
 
 
 @lru_cache(maxsize=1)
@@ -27,6 +39,7 @@ def all_tables() -> tuple[TableSpec, ...]:
     missing = [name for name in order if name not in specs]
     if missing:
         raise ValueError(f"tables referenced as inputs but not declared: {missing}")
+    check_replaced_windows(specs)
     return tuple(sorted((specs[name] for name in order), key=lambda s: LAYERS.index(s.layer)))
 
 

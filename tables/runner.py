@@ -81,7 +81,7 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     lake.create_branch(spec.identifier, ctx.branch)
     watch.lap("branch")
     column = date_partition_column(spec)
-    if spec.write_mode is WriteMode.MERGE and column is not None:
+    if spec.write_mode in (WriteMode.MERGE, WriteMode.REPLACE_WINDOW) and column is not None:
         dates = written_dates(output, column)
     write(spark, spec, output, ctx, dates)
     watch.lap("write")

@@ -19,6 +19,9 @@ class WriteMode(StrEnum):
     SYNC = "sync"  # the output is the table's whole new content: upsert by key and delete keys that are gone
     OVERWRITE_DATES = "overwrite_dates"  # replace exactly the run's dates (even with no rows: a date can empty)
     REPLACE = "replace"  # replace the whole table (small interface tables)
+    # replace the rows of the run's extraction window (`window_of`) with what it extracted: facts of an insert-only
+    # source, whose rows never change once created (clickstream), need no merge by key
+    REPLACE_WINDOW = "replace_window"
 
 
 class Scope(StrEnum):
@@ -56,6 +59,11 @@ class Source:
     window_columns: tuple[str, ...] = ()
     split_column: str | None = None  # numeric key to split partitioned JDBC reads on
     created_column: str = "created_ts"
+
+    @property
+    def insert_only(self) -> bool:
+        """Its window is on the creation time alone: a row is extracted by the run of the day it was created."""
+        return self.window_columns == (self.created_column,)
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,10 @@ class TableSpec:
             raise ValueError(f"{self.name}: unknown layer {self.layer!r}")
         if (self.layer == "bronze") != (self.source is not None):
             raise ValueError(f"{self.name}: bronze tables, and only they, have an upstream source")
-        if (self.touches is not None or self.upstream_totals) and self.window_of is None:
-            raise ValueError(f"{self.name}: touched dates and upstream totals follow an extraction window (window_of)")
+        if (self.touches is not None or self.upstream_totals or self.write_mode is WriteMode.REPLACE_WINDOW) \
+                and self.window_of is None:
+            raise ValueError(f"{self.name}: touched dates, upstream totals and replace_window follow an extraction "
+                             "window (window_of)")
         if self.write_mode is WriteMode.OVERWRITE_DATES and not self.partitioned_by:
             raise ValueError(f"{self.name}: overwrite_dates needs a date partition")
 

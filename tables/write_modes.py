@@ -1,5 +1,5 @@
-"""The four write modes, each onto the run's branch: merge by key, sync to a new whole content, overwrite
-dates, replace."""
+"""The write modes, each onto the run's branch: merge by key, replace an extraction window, sync to a new whole
+content, overwrite dates, replace."""
 
 from __future__ import annotations
 
@@ -44,18 +44,31 @@ def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -
         spark.sql(f"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM _new_{spec.name} s WHERE {match})")
 
 
+def run_window(spec: TableSpec, ctx: RunContext) -> str:
+    """The fact's rows created in the run's extraction window: the extraction's own SQL condition, in Spark."""
+    assert spec.window_of is not None
+    source = registry.table(spec.window_of).source
+    assert source is not None
+    return source_filter(source, ctx)
+
+
 def delete_gone_in_window(spark: SparkSession, spec: TableSpec, view: str, target: str, ctx: RunContext) -> None:
     """A fact's rows created in the run's extraction window are exactly what was extracted: rows of that window
     the extraction no longer has were deleted upstream (a day regenerated with fewer orders) and leave too.
     Looked for first, so a run with nothing to delete commits nothing."""
-    assert spec.window_of is not None
-    source = registry.table(spec.window_of).source
-    assert source is not None
-    window = source_filter(source, ctx)  # the same SQL condition on created_ts, in Spark
+    window = run_window(spec, ctx)
     current = spark.table(target).where(window).select(*spec.keys)
     if current.subtract(spark.table(view).select(*spec.keys)).limit(1).count():
         match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
         spark.sql(f"DELETE FROM {target} t WHERE ({window}) AND NOT EXISTS (SELECT 1 FROM {view} s WHERE {match})")
+
+
+def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str, ctx: RunContext) -> None:
+    """The run's window becomes what it extracted (rows gone upstream leave with it): a delete, which Iceberg
+    does from file metadata alone while each file holds one run's rows, and an append. A merge would join every
+    extracted row with the table's rows of its dates."""
+    spark.sql(f"DELETE FROM {target} WHERE {run_window(spec, ctx)}")
+    output.writeTo(target).append()
 
 
 def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunContext, dates: Dates) -> None:
@@ -69,6 +82,8 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunConte
         spark.sql(merge_statement(spec, target, view, output.columns, on_dates))
         if spec.window_of is not None:
             delete_gone_in_window(spark, spec, view, target, ctx)
+    elif spec.write_mode is WriteMode.REPLACE_WINDOW:
+        replace_window(spark, spec, output, target, ctx)
     elif spec.write_mode is WriteMode.SYNC:
         sync(spark, spec, output, target)
     elif spec.write_mode is WriteMode.OVERWRITE_DATES:
@@ -77,6 +92,9 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunConte
         column = date_partition_column(spec)
         assert column is not None
         condition = F.lit(True) if dates is None else on_dates_condition(output, column, dates)
-        output.writeTo(target).overwrite(condition)
+        writer = output.writeTo(target)
+        if spec.source is not None:  # a bronze write holds one run date, one partition: no shuffle to cluster it
+            writer = writer.option("distribution-mode", "none")
+        writer.overwrite(condition)
     else:
         output.writeTo(target).overwrite(F.lit(True))

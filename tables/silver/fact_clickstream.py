@@ -1,4 +1,5 @@
-"""One row per clickstream event (the seed never built it); merged by event_id."""
+"""One row per clickstream event (the seed never built it). Events are insert-only upstream: a run replaces its
+window (the events created on its date) instead of merging by event_id."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tables.spec import Input, Scope, WriteMode, table
 @table(
     keys=("event_id",),
     inputs={"clickstream": Input("bronze.clickstream", Scope.CHANGED)},
-    write_mode=WriteMode.MERGE,
+    write_mode=WriteMode.REPLACE_WINDOW,
     window_of="bronze.clickstream",
     partitioned_by=("days(event_ts)",),
 )

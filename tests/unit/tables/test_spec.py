@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from tables.registry import all_tables, table
+from tables.registry import all_tables, check_replaced_windows, table
 from tables.spec import Input, Scope, Touches, WriteMode
 
 
@@ -33,3 +35,15 @@ def test_the_facts_that_set_the_touched_dates_say_so_in_their_files() -> None:
                         "silver.fact_order_items": Touches(parent="silver.fact_orders", key="order_id")}
     with pytest.raises(ValueError):
         Touches(date_of="order_ts", parent="silver.fact_orders", key="order_id")
+
+
+def test_only_a_fact_of_an_insert_only_source_replaces_its_window() -> None:
+    clickstream = table("silver.fact_clickstream")
+    assert clickstream.write_mode is WriteMode.REPLACE_WINDOW
+    sources = {name: table(name) for name in ("bronze.clickstream", "bronze.ratings")}
+    check_replaced_windows({**sources, clickstream.identifier: clickstream})
+    on_ratings = replace(clickstream, window_of="bronze.ratings")  # created or updated: edits move rows' windows
+    with pytest.raises(ValueError, match="insert-only"):
+        check_replaced_windows({**sources, on_ratings.identifier: on_ratings})
+    with pytest.raises(ValueError, match="window_of"):
+        replace(clickstream, window_of=None)
