@@ -259,7 +259,8 @@ def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[
     ensure_days_over(dates)
     check_services()
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
-        ensure_namespaces(get_spark())
+        ensure_namespaces()
+        get_spark()
         say("Spark session on %s", settings().spark_master)
         resume_interrupted_publish()
         behind = publish.dates_to_catch_up(dates[0], publish.log_rows())

@@ -20,7 +20,7 @@ from tables.scopes import read_input, recomputed_dates, unchanged_inputs, wrote_
 from tables.spark import on_branch
 from tables.spec import RunContext, Scope, TableSpec, WriteMode
 from tables.table_state import branch_head, ensure_table
-from tables.write_modes import write
+from tables.write_modes import run_window, write
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Stopwatch:
 
 
 def with_ingestion_columns(frame: DataFrame, ctx: RunContext) -> DataFrame:
-    return frame.withColumn("_run_date", F.lit(ctx.run_date)).withColumn("_ingested_at", F.current_timestamp())
+    return frame.select("*", F.lit(ctx.run_date).alias("_run_date"), F.current_timestamp().alias("_ingested_at"))
 
 
 def is_date_scoped(spec: TableSpec) -> bool:
@@ -81,7 +81,7 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     lake.create_branch(spec.identifier, ctx.branch)
     watch.lap("branch")
     column = date_partition_column(spec)
-    if spec.write_mode in (WriteMode.MERGE, WriteMode.REPLACE_WINDOW) and column is not None:
+    if spec.write_mode is WriteMode.MERGE and column is not None:
         dates = written_dates(output, column)
     write(spark, spec, output, ctx, dates)
     watch.lap("write")
@@ -95,9 +95,12 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
 
 
 def rows_on(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> DataFrame:
-    """A table as the run branch holds it, on those dates when it is date-partitioned (so the cost of a scan
-    does not grow with history; earlier dates passed their own runs)."""
+    """A table as the run branch holds it: the run's window for a table that replaces it, those dates when it
+    is date-partitioned (so the cost of a scan does not grow with history; earlier dates passed their own runs),
+    else whole."""
     frame = spark.table(on_branch(spec.identifier, ctx.branch))
+    if spec.write_mode is WriteMode.REPLACE_WINDOW:
+        return frame.where(run_window(spec, ctx))
     column = date_partition_column(spec)
     return on_dates(frame, column, dates) if column else frame
 

@@ -20,7 +20,7 @@ from tables.table_state import changed_this_run, table_exists
 def main_was_checked(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> bool:
     """Main holds rows that passed the table's checks when they were published. Not trusted on a full load, nor
     while main is empty (its first runs may have failed)."""
-    return (ctx.incremental and not ctx.full_refresh and table_exists(spark, spec.identifier)
+    return (ctx.incremental and not ctx.full_refresh and table_exists(spec.identifier)
             and lake.branch_heads(spec.identifier)["main"].total_records > 0)
 
 
@@ -66,7 +66,7 @@ def dates_of_extracted(spark: SparkSession, spec: TableSpec, ctx: RunContext) ->
 
 def dates_gone(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> set[date]:
     """Order dates of the fact's published rows of the run's window that the extraction no longer has."""
-    if not table_exists(spark, spec.identifier):
+    if not table_exists(spec.identifier):
         return set()
     source = registry.table(spec.window_of or "").source
     assert source is not None

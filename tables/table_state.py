@@ -9,15 +9,15 @@ from pyspark.sql import DataFrame, SparkSession
 
 from tables import lake
 from tables.dates import partition_source, partition_transform
-from tables.spark import CATALOG, qualified
+from tables.spark import qualified
 from tables.spec import LAYERS, RunContext, TableSpec
 
 logger = logging.getLogger(__name__)
 META_NAMESPACE = "meta"  # pipeline bookkeeping (the publish log), outside the modelled layers
 
 
-def table_exists(spark: SparkSession, table: str) -> bool:
-    return bool(spark.catalog.tableExists(qualified(table)))
+def table_exists(table: str) -> bool:
+    return lake.thread_catalog().table_exists(table)
 
 
 def creatable_column_order(columns: list[str], partitioned_by: tuple[str, ...]) -> list[str]:
@@ -37,15 +37,15 @@ def changed_this_run(table: str, ctx: RunContext) -> bool:
     return head is None or (head.snapshot_id != heads["main"].snapshot_id and head.changes_data)
 
 
-def ensure_namespaces(spark: SparkSession) -> None:
+def ensure_namespaces() -> None:
     """Once per run, before tables are built concurrently: SeaweedFS fails concurrent creates of a namespace."""
     for namespace in (*LAYERS, META_NAMESPACE):
-        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{namespace}")
+        lake.thread_catalog().create_namespace_if_not_exists(namespace)
 
 
 def ensure_table(spark: SparkSession, spec: TableSpec, example: DataFrame) -> None:
     """Create the table from the transform's schema, with an empty first snapshot so it can be branched."""
-    if table_exists(spark, spec.identifier):
+    if table_exists(spec.identifier):
         return
     columns = creatable_column_order(example.columns, spec.partitioned_by)
     writer = example.select(*columns).limit(0).writeTo(qualified(spec.identifier)).using("iceberg")
