@@ -90,6 +90,20 @@ def session_conf(cfg: Settings) -> dict[str, str]:
     }
 
 
+def start_in_background() -> None:
+    """Start the session on a thread of its own, so its seconds of JVM start overlap the imports and checks
+    that come first; `get_spark` then waits for it. If the start fails there, `get_spark` on the caller's
+    thread tries again and raises the error where it is handled."""
+
+    def start() -> None:
+        try:
+            get_spark()
+        except Exception:  # the caller's own get_spark raises it again
+            return
+
+    threading.Thread(target=start, name="spark-start", daemon=True).start()
+
+
 def get_spark(app_name: str = "rainforest") -> SparkSession:
     """Return the process's Spark session, creating it on first use (one session per flow run)."""
     global _session, session_start_seconds
