@@ -60,7 +60,7 @@ def is_date_scoped(spec: TableSpec) -> bool:
 def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
     """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
     started, started_at, watch = time.monotonic(), time.time(), Stopwatch()
-    if unchanged_inputs(spark, spec, ctx):
+    if unchanged_inputs(spec, ctx):
         lake.create_branch(spec.identifier, ctx.branch)
         head = branch_head(spec.identifier, ctx.branch)
         watch.lap("unchanged")
@@ -85,7 +85,7 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
         dates = written_dates(output, column)
     write(spark, spec, output, ctx, dates)
     watch.lap("write")
-    audited = spec.audited and not wrote_nothing_new(spark, spec, ctx)
+    audited = spec.audited and not wrote_nothing_new(spec, ctx)
     outcome = audit(spark, spec, ctx, dates) if audited else None
     watch.lap("audit")
     head = branch_head(spec.identifier, ctx.branch)

@@ -17,25 +17,25 @@ from tables.spec import Input, RunContext, Scope, TableSpec
 from tables.table_state import changed_this_run, table_exists
 
 
-def main_was_checked(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> bool:
+def main_was_checked(spec: TableSpec, ctx: RunContext) -> bool:
     """Main holds rows that passed the table's checks when they were published. Not trusted on a full load, nor
     while main is empty (its first runs may have failed)."""
     return (ctx.incremental and not ctx.full_refresh and table_exists(spec.identifier)
             and lake.branch_heads(spec.identifier)["main"].total_records > 0)
 
 
-def unchanged_inputs(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> bool:
+def unchanged_inputs(spec: TableSpec, ctx: RunContext) -> bool:
     """A derived table whose inputs (and the tables its checks refer to) got no new data this run would be
     rebuilt into what main already holds: it is kept as is."""
-    return (spec.source is None and main_was_checked(spark, spec, ctx)
+    return (spec.source is None and main_was_checked(spec, ctx)
             and not any(changed_this_run(name, ctx) for name in spec.upstream))
 
 
-def wrote_nothing_new(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> bool:
+def wrote_nothing_new(spec: TableSpec, ctx: RunContext) -> bool:
     """The run's write committed nothing (a sync or merge that found no difference), no table its checks refer to
     changed, and the run adds no trend checks for it: the branch holds what main held, checked, so its audit
     would only repeat main's."""
-    return (not ctx.trend_checks.get(spec.identifier) and main_was_checked(spark, spec, ctx)
+    return (not ctx.trend_checks.get(spec.identifier) and main_was_checked(spec, ctx)
             and not changed_this_run(spec.identifier, ctx)
             and not any(changed_this_run(name, ctx) for name in spec.references.values()))
 

@@ -1,4 +1,5 @@
-"""Silver: dimensions and bridges synced to upstream's current state; facts (which say so) merged by key."""
+"""Silver: dimensions and bridges synced to upstream's current state; facts written as they declare (merged by key,
+or their extraction window replaced)."""
 
 from tables.spec import LayerDefaults, WriteMode
 
