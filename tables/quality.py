@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,7 +21,6 @@ from tables.spec import TableSpec
 
 CHECKS_DIR = REPO_ROOT / "checks"
 SODA_CONFIG = Path.home() / ".soda" / "config.yml"
-_soda_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,15 @@ def declared_checks(spec: TableSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def checked_columns(columns: list[str], sodacl: str) -> list[str]:
+    """The columns the checks name. All of them when a schema check looks at more than required columns
+    (types, order, forbidden ones), since it reads the whole schema."""
+    conditions = set(re.findall(r"^\s*when ([a-z ]+):", sodacl, flags=re.MULTILINE))
+    if conditions - {"required column missing"}:
+        return columns
+    return [column for column in columns if re.search(rf"\b{re.escape(column)}\b", sodacl)]
+
+
 def table_checks(spec: TableSpec) -> tuple[str, trends.TrendRule | None]:
     """The business rules of the table's YAML as SodaCL, and its trend rule if it has one."""
     path = checks_file(spec.layer, spec.name)
@@ -92,7 +100,8 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
          run_checks: str = "") -> ScanOutcome:
     """Run the table's checks, and `run_checks` (SodaCL computed for the run: trend checks), on `rows(spec)`,
     registered as a temp view named after the table, beside the tables it references (`rows(reference)`), and
-    keep the JSON."""
+    keep the JSON. The views are named after tables: scans that run at once need sessions of their own
+    (the runner's audits each get one from `SparkSession.newSession`)."""
     disable_soda_telemetry()  # before the import: importing soda.scan writes its config with usage stats on
     from soda.scan import Scan
 
@@ -100,16 +109,18 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     soda_scan.set_scan_definition_name(f"{spec.identifier}.{run_label}")
     soda_scan.set_data_source_name("lake")
     soda_scan.add_spark_session(spark, data_source_name="lake")
-    for sodacl in (declared_checks(spec), table_checks(spec)[0], run_checks):
-        if sodacl:
-            soda_scan.add_sodacl_yaml_str(sodacl)
-    # read from the lake once: Soda's several queries then scan memory, not the table's files and metadata again
-    views = {spec.name: rows(spec).localCheckpoint()} | {name.split(".")[1]: rows(registry.table(name))
-                                                         for name in set(spec.references.values())}
-    with _soda_lock:  # Soda keeps module-level state, and the temp views are shared: one scan at a time
-        for view, frame in views.items():
-            frame.createOrReplaceTempView(view)
-        soda_scan.execute()
+    sodacl = [text for text in (declared_checks(spec), table_checks(spec)[0], run_checks) if text]
+    for text in sodacl:  # one document each: they share their `checks for <table>` key
+        soda_scan.add_sodacl_yaml_str(text)
+    # read from the lake once, only the columns checked: Soda's several queries then scan memory, not the
+    # table's files and metadata again
+    table_rows = rows(spec)
+    checked = table_rows.select(*checked_columns(table_rows.columns, "\n".join(sodacl))).localCheckpoint()
+    views = {spec.name: checked} | {name.split(".")[1]: rows(registry.table(name))
+                                    for name in set(spec.references.values())}
+    for view, frame in views.items():
+        frame.createOrReplaceTempView(view)
+    soda_scan.execute()
     results = soda_scan.get_scan_results()
     if trends.closed_day(results.get("checks", [])):  # no rows on the run date: it publishes (DESIGN.md §5)
         for check in results["checks"]:

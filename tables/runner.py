@@ -107,8 +107,10 @@ def rows_on(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates)
 
 def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome:
     """The table's checks on the dates the run wrote (the whole table when it has no date partition);
-    tables its checks refer to are read on the same dates."""
-    outcome = quality.scan(spark, spec, lambda table: rows_on(spark, table, ctx, dates), ctx.reports_label,
+    tables its checks refer to are read on the same dates. The scan gets a session of its own: its temp views
+    are then its own, and the audits of tables that run at once run side by side."""
+    session = spark.newSession()
+    outcome = quality.scan(session, spec, lambda table: rows_on(session, table, ctx, dates), ctx.reports_label,
                            ctx.trend_checks.get(spec.identifier, ""))
     quality.gate(outcome, ctx.branch)
     return outcome
