@@ -14,7 +14,7 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from tables import lake
 from tables.spec import RunContext
-from tables.table_state import META_NAMESPACE
+from tables.table_state import META_NAMESPACE, meta_table
 
 if TYPE_CHECKING:  # the runner's audit reads the history (trend checks)
     from tables.runner import TableResult
@@ -40,9 +40,7 @@ def record(results: list[TableResult], ctx: RunContext) -> None:
              "outcome": str(check["outcome"])} for result in results for check in result.checks]
     if not rows:
         return
-    catalog = lake.thread_catalog()
-    catalog.create_namespace_if_not_exists(META_NAMESPACE)
-    catalog.create_table_if_not_exists(DQ_METRICS, SCHEMA).append(pa.Table.from_pylist(rows, schema=SCHEMA))
+    meta_table(DQ_METRICS, SCHEMA).append(pa.Table.from_pylist(rows, schema=SCHEMA))
 
 
 def history(tables: Collection[str], complete_runs: dict[str, date], until: date, days: int) -> list[dict[str, Any]]:

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table import Table
+from pyiceberg.table.snapshots import Snapshot
 from pyspark.sql import DataFrame, SparkSession
 
 from infra.errors import RainforestError
@@ -32,7 +35,7 @@ from tables.registry import all_tables
 from tables.runner import TableResult
 from tables.spark import qualified
 from tables.spec import RunContext, TableSpec, utc_stamp
-from tables.table_state import META_NAMESPACE
+from tables.table_state import META_NAMESPACE, meta_table
 
 logger = logging.getLogger(__name__)
 
@@ -66,21 +69,53 @@ def pause_point(name: str) -> None:
         time.sleep(60)
 
 
+@dataclass(frozen=True)
+class LogRead:
+    """The publish log's rows at one snapshot of it (snapshots never change, so these rows stay right)."""
+
+    table_uuid: UUID
+    snapshot_id: int
+    rows: list[dict[str, Any]]
+
+    def of(self, table: Table, snapshot: Snapshot | None) -> bool:
+        return snapshot is not None and (self.table_uuid, self.snapshot_id) == (table.metadata.table_uuid,
+                                                                                snapshot.snapshot_id)
+
+
+_last_log_read: LogRead | None = None
+
+
 def log_rows() -> list[dict[str, Any]]:
+    """Every row of the publish log. A run asks several times (its start, restatements, the run report) and the
+    log only grows, so the last read is kept and extended by this process's own appends: one whole read per
+    process instead of one per question."""
+    global _last_log_read
     try:
         table = lake.thread_catalog().load_table(PUBLISH_LOG)
     except NoSuchTableError:
         return []
-    return table.scan().to_arrow().to_pylist()
+    snapshot = table.current_snapshot()
+    if snapshot is None:
+        return []
+    known = _last_log_read
+    if known is None or not known.of(table, snapshot):
+        rows = table.scan(snapshot_id=snapshot.snapshot_id).to_arrow().to_pylist()
+        known = _last_log_read = LogRead(table.metadata.table_uuid, snapshot.snapshot_id, rows)
+    return list(known.rows)
 
 
 def append_log(rows: list[dict[str, Any]]) -> None:
-    lake.thread_catalog().create_namespace_if_not_exists(META_NAMESPACE)
-    table = lake.thread_catalog().create_table_if_not_exists(PUBLISH_LOG, LOG_SCHEMA)
+    global _last_log_read
+    table = meta_table(PUBLISH_LOG, LOG_SCHEMA)
     if set(LOG_SCHEMA.names) - set(table.schema().column_names):  # a log written before the publish protocol
         with table.update_schema() as update:
             update.union_by_name(LOG_SCHEMA)
-    table.append(pa.Table.from_pylist(rows, schema=LOG_SCHEMA))
+    before, appended = table.current_snapshot(), pa.Table.from_pylist(rows, schema=LOG_SCHEMA)
+    table.append(appended)
+    known, after = _last_log_read, table.current_snapshot()
+    if (known is not None and known.of(table, before)
+            and after is not None and after.parent_snapshot_id == known.snapshot_id):  # nobody else appended
+        _last_log_read = LogRead(known.table_uuid, after.snapshot_id, [*known.rows, *appended.to_pylist()])
 
 
 def releases(rows: list[dict[str, Any]], state: str) -> list[Release]:

@@ -15,7 +15,7 @@ from pyiceberg.exceptions import NoSuchTableError
 from tables import lake, reports
 from tables.registry import all_tables
 from tables.spec import RunContext, TableSpec
-from tables.table_state import META_NAMESPACE
+from tables.table_state import META_NAMESPACE, meta_table
 
 RESTATEMENTS = f"{META_NAMESPACE}.restatements"
 SCHEMA = pa.schema([
@@ -71,9 +71,7 @@ def record(published: dict[str, int], published_until: date | None, audited: dic
                          published_until)
     if found:
         rows = [{"run_id": ctx.branch, "run_date": ctx.run_date, **change} for change in found]
-        catalog = lake.thread_catalog()
-        catalog.create_namespace_if_not_exists(META_NAMESPACE)
-        catalog.create_table_if_not_exists(RESTATEMENTS, SCHEMA).append(pa.Table.from_pylist(rows, schema=SCHEMA))
+        meta_table(RESTATEMENTS, SCHEMA).append(pa.Table.from_pylist(rows, schema=SCHEMA))
     return found
 
 

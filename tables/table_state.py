@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pyarrow as pa
+from pyiceberg.table import Table
 from pyspark.sql import DataFrame, SparkSession
 
 from tables import lake
@@ -14,6 +16,9 @@ from tables.spec import LAYERS, RunContext, TableSpec
 
 logger = logging.getLogger(__name__)
 META_NAMESPACE = "meta"  # pipeline bookkeeping (the publish log), outside the modelled layers
+# A bookkeeping table grows by a small append or two per run, each a manifest of its own unless merged: unmerged,
+# a whole read of the publish log after 60 runs walks 120 manifests (0.56 s, against 0.33 s merged).
+META_PROPERTIES = {"commit.manifest-merge.enabled": "true", "commit.manifest.min-count-to-merge": "4"}
 
 
 def table_exists(table: str) -> bool:
@@ -41,6 +46,18 @@ def ensure_namespaces() -> None:
     """Once per run, before tables are built concurrently: SeaweedFS fails concurrent creates of a namespace."""
     for namespace in (*LAYERS, META_NAMESPACE):
         lake.thread_catalog().create_namespace_if_not_exists(namespace)
+
+
+def meta_table(identifier: str, schema: pa.Schema) -> Table:
+    """A bookkeeping table in the meta namespace, created on first use; one created by an earlier version gets
+    the manifest merging of META_PROPERTIES."""
+    catalog = lake.thread_catalog()
+    catalog.create_namespace_if_not_exists(META_NAMESPACE)
+    table = catalog.create_table_if_not_exists(identifier, schema, properties=META_PROPERTIES)
+    if any(table.properties.get(name) != value for name, value in META_PROPERTIES.items()):
+        with table.transaction() as transaction:
+            transaction.set_properties(META_PROPERTIES)
+    return table
 
 
 def ensure_table(spark: SparkSession, spec: TableSpec, example: DataFrame) -> None:
