@@ -19,6 +19,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from infra.private import write_private  # noqa: E402
@@ -42,18 +44,26 @@ def png(draw: Callable[[Figure], None], height: float = 3.6) -> str:
     return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
+def by_date(axes: Axes) -> None:
+    """A date axis with a handful of labelled ticks, however many days it spans: a label per day made drawing
+    the page grow with history (0.65 s for 7 days, 1.64 s for 60)."""
+    locator = AutoDateLocator(maxticks=10)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
 def orders_chart(orders: Rows) -> Callable[[Figure], None]:
     def draw(figure: Figure) -> None:
         revenue = figure.add_subplot()
-        days = [str(row["order_date"]) for row in orders]  # one slot per published day, quiet days included
-        revenue.bar(days, [float(row["total_revenue"]) for row in orders], color="#4c8c4a")
+        days = [row["order_date"] for row in orders]
+        revenue.bar(days, [float(row["total_revenue"]) for row in orders], width=0.8, color="#4c8c4a")
         revenue.set_ylabel("revenue (USD, bars)")
         count = revenue.twinx()
         count.plot(days, [row["order_count"] for row in orders], color="#1f3b73", marker="o")
         count.set_ylabel("orders (line)")
         count.set_ylim(bottom=0)
         revenue.set_title("Order report: revenue and orders per day")
-        revenue.tick_params(axis="x", labelrotation=60, labelsize=7)
+        by_date(revenue)
     return draw
 
 
@@ -76,13 +86,13 @@ TREND_CHARTS = 6
 
 
 def trend_chart(history: dict[str, list[tuple[date, float]]]) -> Callable[[Figure], None]:
-    """One panel per metric (its own scale), by published day."""
+    """One panel per metric (its own scale), by published day, on one shared date axis."""
     def draw(figure: Figure) -> None:
-        for number, (label, points) in enumerate(history.items(), start=1):
-            axes = figure.add_subplot(len(history), 1, number)
-            axes.plot([str(day) for day, _ in points], [value for _, value in points], marker="o")
+        panels = figure.subplots(len(history), 1, sharex=True, squeeze=False)[:, 0]
+        for axes, (label, points) in zip(panels, history.items(), strict=True):
+            axes.plot([day for day, _ in points], [value for _, value in points], marker="o")
             axes.set_title(label, fontsize=9)
-            axes.tick_params(axis="x", labelrotation=60, labelsize=7)
+        by_date(panels[-1])
     return draw
 
 
