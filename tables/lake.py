@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from pyiceberg.catalog import Catalog, load_catalog
-from pyiceberg.table.refs import SnapshotRefType
+from pyiceberg.table.refs import SnapshotRef, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
 
 from infra.errors import ServiceUnavailableError
@@ -81,20 +81,31 @@ def create_branch(identifier: str, branch: str) -> None:
     table.manage_snapshots().create_branch(table.refs()["main"].snapshot_id, branch).commit()
 
 
-def move_main(identifier: str, snapshot_id: int) -> bool:
-    """Point main at a snapshot (a fast-forward to what the run branch audited); False if it already was."""
+def move_main(identifier: str, snapshot_id: int, drop_prefix: str) -> bool:
+    """Point main at a snapshot (a fast-forward to what a run branch audited) and drop every branch whose name
+    starts with `drop_prefix`, in one table load and one commit; False if main already was there."""
     table = thread_catalog().load_table(identifier)
-    if table.refs()["main"].snapshot_id == snapshot_id:
-        return False
-    table.manage_snapshots().set_current_snapshot(snapshot_id=snapshot_id).commit()
-    return True
+    refs = table.refs()
+    moving = refs["main"].snapshot_id != snapshot_id
+    dropped = branches_named(refs, drop_prefix)
+    if moving or dropped:
+        with table.manage_snapshots() as manage:
+            if moving:
+                manage.set_current_snapshot(snapshot_id=snapshot_id)
+            for name in dropped:
+                manage.remove_branch(name)
+    return moving
+
+
+def branches_named(refs: dict[str, SnapshotRef], prefix: str) -> list[str]:
+    return [name for name, ref in refs.items()
+            if name.startswith(prefix) and ref.snapshot_ref_type is SnapshotRefType.BRANCH and name != "main"]
 
 
 def drop_branches(identifier: str, prefix: str) -> None:
     """Drop every branch whose name starts with `prefix` (one table load, one commit)."""
     table = thread_catalog().load_table(identifier)
-    present = [name for name, ref in table.refs().items()
-               if name.startswith(prefix) and ref.snapshot_ref_type is SnapshotRefType.BRANCH and name != "main"]
+    present = branches_named(table.refs(), prefix)
     if present:
         with table.manage_snapshots() as refs:
             for name in present:

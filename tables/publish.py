@@ -3,10 +3,11 @@
 Iceberg commits one table at a time (the REST multi-table `transactions/commit` is optional and SeaweedFS's
 atomicity for it unverified; a half-applied publish must be recoverable anyway: README "Publish"). So a
 publish is: (1) append the *intent* — every table with the snapshot it audited — to `meta.publish_log` (one
-atomic commit); (2) move each table's main to its snapshot; (3) append a *complete* row; (4) drop run branches.
-Readers resolve tables through the last complete publish, so a kill between (1) and (3) shows them the previous
-publish, whole; the next run completes the interrupted one before anything else (every table in it passed its
-audit), so nothing it extracted is lost.
+atomic commit); (2) move each table's main to its snapshot and drop its run branches (one commit per table;
+the tables side by side, in waves that follow their dependencies); (3) append a *complete* row. Readers resolve
+tables through the last complete publish, so a kill between (1) and (3) shows them the previous publish, whole;
+the next run completes the interrupted one before anything else (every table in it passed its audit), so
+nothing it extracted is lost.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 PUBLISH_LOG = f"{META_NAMESPACE}.publish_log"
 INTENT, COMPLETE = "intent", "complete"
+PUBLISH_THREADS = 8  # table commits in flight at once: REST round trips, mostly waiting
 LOG_SCHEMA = pa.schema([
     pa.field("run_id", pa.string()), pa.field("run_date", pa.date32()), pa.field("state", pa.string()),
     pa.field("published_at", pa.timestamp("us")), pa.field("table_name", pa.string()),
@@ -180,18 +183,36 @@ def publish(results: list[TableResult], ctx: RunContext) -> None:
     complete(Release(ctx.branch, ctx.run_date, {r.table: r.snapshot_id for r in results}))
 
 
+def dependency_waves(identifiers: list[str]) -> list[list[str]]:
+    """The tables in waves, each table in a wave after every table it reads (so no main runs ahead of its
+    inputs' mains); a table the registry no longer declares goes first."""
+    depth: dict[str, int] = {}
+    for spec in all_tables():  # upstream before downstream
+        depth[spec.identifier] = 1 + max((depth[name] for name in spec.upstream), default=0)
+    waves: dict[int, list[str]] = {}
+    for identifier in identifiers:
+        waves.setdefault(depth.get(identifier, 0), []).append(identifier)
+    return [waves[level] for level in sorted(waves)]
+
+
+def publish_table(identifier: str, snapshot_id: int) -> None:
+    if lake.move_main(identifier, snapshot_id, drop_prefix="run_"):
+        logger.info("published %s (snapshot %d)", identifier, snapshot_id)
+    pause_point(f"published:{identifier}")
+
+
 def complete(release: Release) -> None:
-    """Move every main in dependency order, mark the publish complete, then drop the run branches (only one
-    writer runs at a time, so every other run branch belongs to a finished or abandoned run)."""
-    for identifier, snapshot_id in release.snapshots.items():
-        if lake.move_main(identifier, snapshot_id):
-            logger.info("published %s (snapshot %d)", identifier, snapshot_id)
-        pause_point(f"published:{identifier}")
+    """Move every main and drop the table's run branches (one commit per table), wave by wave in dependency
+    order with the tables of a wave side by side, then mark the publish complete. Only one writer runs at a
+    time, so every other run branch belongs to a finished or abandoned run."""
+    with ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="publish") as pool:
+        for wave in dependency_waves(list(release.snapshots)):
+            moves = [pool.submit(publish_table, name, release.snapshots[name]) for name in wave]
+            for move in moves:
+                move.result()  # a failed move stops the publish before the next wave; the next run resumes it
     append_log([{"run_id": release.run_id, "run_date": release.run_date, "state": COMPLETE,
                  "published_at": now(), "table_name": None, "snapshot_id": None, "total_rows": None,
                  "checks_passed": None, "checks_failed": None, "checks": None}])
-    for identifier in release.snapshots:
-        lake.drop_branches(identifier, "run_")
 
 
 def resume_interrupted() -> Release | None:
