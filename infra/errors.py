@@ -55,26 +55,64 @@ class WriterBusyError(RainforestError):
     """Another run holds the writer lock: only one run writes the lake at a time."""
 
 
+class ConcurrentWriterError(RainforestError):
+    """Another writer (another host, another state folder) changed the lake while this run was building: this
+    run's publish would revert that writer's work, so it publishes nothing (or stops at the first table)."""
+
+
+CATALOG = "Iceberg REST catalog (SeaweedFS)"
+S3 = "S3 store (SeaweedFS)"
 TRANSIENT_SERVICES = (
     ("PostgreSQL (upstream database)", ("PSQLException", "org.postgresql", "psycopg2.OperationalError",
                                         "terminating connection", "the database system is")),
-    ("Iceberg REST catalog (SeaweedFS)", ("RESTException", "ServiceFailureException", "ServiceUnavailable",
-                                          "NoHttpResponseException", "8181")),
-    ("S3 store (SeaweedFS)", ("SdkClientException", "S3Exception", "Unable to execute HTTP request", "8333")),
+    (CATALOG, ("RESTException", "ServiceFailureException", "ServiceUnavailable", "NoHttpResponseException",
+               "8181")),
+    (S3, ("SdkClientException", "S3Exception", "Unable to execute HTTP request", "8333", "AWS Error")),
 )
+# A service that restarts refuses connections, drops them, or answers 5xx until every part of it is up (SeaweedFS's
+# catalog answers 500 "failed to fetch policies" until its filer listens): each of these is worth a retry.
 TRANSIENT_MARKERS = ("Connection refused", "connection refused", "Connection reset", "connect timed out",
                      "Read timed out", "SocketTimeoutException", "Broken pipe", "EOFException",
                      "connection has been closed", "ConnectionError", "terminating connection",
-                     "the database system is", "503", "NoHttpResponseException")
+                     "the database system is", "503", "NoHttpResponseException", "ServiceFailureException",
+                     "ServiceUnavailableException", "code = Unavailable", "NETWORK_CONNECTION",
+                     "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "curlCode: 7", "Couldn't connect to server")
+
+
+def _catalog_answered_5xx(error: BaseException) -> bool:
+    """pyiceberg's errors for a 5xx answer of the REST catalog (a 500 on a commit is "state unknown": every
+    commit of the pipeline is checked against the table's state before it is made again)."""
+    from pyiceberg.exceptions import (
+        CommitStateUnknownException,
+        ServerError,
+        ServiceUnavailableError,
+        TooManyRequestsError,
+    )
+
+    return isinstance(error, ServerError | ServiceUnavailableError | CommitStateUnknownException
+                      | TooManyRequestsError)
+
+
+def causes(error: BaseException) -> list[BaseException]:
+    """The error and what it was raised from or while handling, as a traceback shows them."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return chain
 
 
 def transient_service(error: BaseException) -> str | None:
     """The service a fault that is worth retrying came from (a restart, a dropped connection), else None."""
-    text = f"{type(error).__name__}: {error}"
-    if isinstance(error, RainforestError) and not isinstance(error, ServiceUnavailableError):
-        return None
     if isinstance(error, ServiceUnavailableError):
         return error.service
+    if isinstance(error, RainforestError):
+        return None
+    chain = causes(error)
+    if any(_catalog_answered_5xx(link) for link in chain):
+        return CATALOG
+    text = "\n".join(f"{type(link).__module__}.{type(link).__name__}: {link}" for link in chain)
     if not any(marker in text for marker in TRANSIENT_MARKERS):
         return None
     return next((service for service, markers in TRANSIENT_SERVICES if any(m in text for m in markers)),
@@ -83,5 +121,6 @@ def transient_service(error: BaseException) -> str | None:
 
 def fault_detail(error: BaseException) -> str:
     """The line of an error that says what went wrong with the service (a JVM error's first line rarely does)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()] or [type(error).__name__]
+    lines = [line.strip() for link in causes(error) for line in str(link).splitlines() if line.strip()]
+    lines = lines or [type(error).__name__]
     return next((line for line in lines if any(marker in line for marker in TRANSIENT_MARKERS)), lines[0])[:200]

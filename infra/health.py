@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import psycopg2
 
-from infra.errors import ServiceUnavailableError
+from infra.errors import CATALOG, S3, ServiceUnavailableError
 from infra.settings import settings
 
 
@@ -39,7 +39,7 @@ def check_catalog() -> None:
         with urllib.request.urlopen(f"{uri}/v1/config", timeout=3):
             pass
     except (urllib.error.URLError, OSError) as error:
-        raise ServiceUnavailableError("Iceberg REST catalog (SeaweedFS)", uri, str(error)) from error
+        raise ServiceUnavailableError(CATALOG, uri, str(error)) from error
 
 
 def check_s3() -> None:
@@ -48,7 +48,7 @@ def check_s3() -> None:
         with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=3):
             pass
     except OSError as error:
-        raise ServiceUnavailableError("S3 store (SeaweedFS)", settings().s3_endpoint, str(error)) from error
+        raise ServiceUnavailableError(S3, settings().s3_endpoint, str(error)) from error
 
 
 def check_lake() -> None:

@@ -199,8 +199,24 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def lake_answers(cfg: Settings) -> bool:
+    """Whether the catalog and S3 answer signed requests. Both look up credentials in SeaweedFS's filer, which
+    listens a few seconds after the ports open: until then the catalog answers 500."""
+    import boto3
+    from pyiceberg.catalog import load_catalog
+
+    try:
+        load_catalog("probe", **cfg.pyiceberg_properties()).list_namespaces()
+        boto3.client("s3", endpoint_url=cfg.s3_endpoint, region_name=cfg.s3_region,
+                     aws_access_key_id=cfg.s3_access_key, aws_secret_access_key=cfg.s3_secret_key).list_buckets()
+    except Exception:  # any failure means "not ready yet"; wait_until names the service and its log
+        return False
+    return True
+
+
 def seaweedfs_healthy(cfg: Settings) -> bool:
-    return http_ok(f"{cfg.catalog_uri}/v1/config") and port_open(_port(cfg.s3_endpoint))
+    return (http_ok(f"{cfg.catalog_uri}/v1/config") and port_open(_port(cfg.s3_endpoint))
+            and lake_answers(cfg))
 
 
 GRPC_COMPONENTS = ("MASTER", "VOLUME", "FILER", "S3", "ADMIN", "WORKER", "MQ", "MSG_BROKER", "MSG_AGENT", "CLIENT")
@@ -242,6 +258,7 @@ def seaweedfs_start(cfg: Settings) -> None:
         "-master.telemetry=false", f"-tableBucket={','.join(TABLE_BUCKETS)}", f"-s3.config={s3_config}",
         "-webdav=false", "-admin.ui=false", f"-s3.port={_port(cfg.s3_endpoint)}",
         f"-s3.port.iceberg={_port(cfg.catalog_uri)}", "-s3.port.lance=0",
+        f"-filer.localSocket={base / 'filer.sock'}", f"-s3.localSocket={base / 's3.sock'}",
     ]
     spawn(pidfile, base / "weed.log", command, _weed_security_environment(cfg))
     wait_until(lambda: seaweedfs_healthy(cfg), f"SeaweedFS (log: {base / 'weed.log'})")

@@ -1,0 +1,46 @@
+"""Which faults are a service that may come back (retried, then one sentence) and which are not."""
+
+from __future__ import annotations
+
+import pytest
+from pyiceberg.exceptions import CommitStateUnknownException, NoSuchTableError, ServerError, ServiceUnavailableError
+
+from infra.errors import CATALOG, S3, QualityGateError, fault_detail, transient_service
+
+FILER_NOT_UP = ("InternalServerError: failed to fetch policies: LookupEntry1: rpc error: code = Unavailable desc = "
+                "connection error: desc = \"transport: Error while dialing: dial unix "
+                "/tmp/seaweedfs-filer-grpc-18888.sock: connect: no such file or directory\"")
+
+
+@pytest.mark.parametrize("error", [ServerError(FILER_NOT_UP), ServiceUnavailableError("Slow down"),
+                                   CommitStateUnknownException("InternalServerError: commit")])
+def test_a_5xx_answer_of_the_catalog_is_transient(error: Exception) -> None:
+    assert transient_service(error) == CATALOG
+
+
+def test_a_5xx_answer_raised_from_deeper_down_is_still_transient() -> None:
+    try:
+        try:
+            raise ServerError(FILER_NOT_UP)
+        except ServerError as cause:
+            raise RuntimeError("loading lake.silver.fact_orders failed") from cause
+    except RuntimeError as error:
+        assert transient_service(error) == CATALOG
+        assert "code = Unavailable" in fault_detail(error)
+
+
+def test_the_jvm_side_of_a_restarting_lake_is_transient() -> None:
+    jvm = Exception("An error occurred while calling o123.sql.\n: org.apache.iceberg.exceptions."
+                    "ServiceFailureException: Server error: InternalServerError: failed to fetch policies")
+    assert transient_service(jvm) == CATALOG
+    s3 = OSError("When reading information for key 'x' in bucket 'lake': AWS Error NETWORK_CONNECTION during "
+                 "HeadObject operation: curlCode: 7, Couldn't connect to server")
+    assert transient_service(s3) == S3
+
+
+@pytest.mark.parametrize("error", [NoSuchTableError("Table does not exist: silver.nope"),
+                                   ValueError("Invalid date 2026-13-45"),
+                                   QualityGateError("silver.fact_orders", "run_x", ["duplicate_count(order_id) = 2"],
+                                                    "/tmp/report.json")])
+def test_a_wrong_request_or_a_failed_check_is_not_transient(error: Exception) -> None:
+    assert transient_service(error) is None
