@@ -42,7 +42,7 @@ prefect-up: install
 deploy: stack-up
 	$(PREFECT_ENV) ($(VENV)/bin/prefect work-pool inspect rainforest >/dev/null 2>&1 \
 		|| $(VENV)/bin/prefect work-pool create rainforest --type process) \
-		&& $(VENV)/bin/prefect --no-prompt deploy --all
+		&& $(VENV)/bin/prefect --no-prompt deploy --all && $(RF) alerts
 
 worker: stack-up
 	$(PREFECT_ENV) $(VENV)/bin/prefect worker start --pool rainforest --type process

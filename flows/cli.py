@@ -67,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.daily import ensure_days_over, rainforest_daily
 
     ensure_days_over([args.date])
-    rainforest_daily(run_date=args.date, full_refresh=args.full_refresh)
+    rainforest_daily(run_date=args.date, full_refresh=args.full_refresh, accept_trend=args.accept_trend)
     return 0
 
 
@@ -83,6 +83,16 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     ensure_days_over([args.end])
     rainforest_backfill(start=args.start, end=args.end)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from infra.local.stack import use_local_prefect_server
+
+    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
+    from flows.alerts import configure_alerts
+
+    print(configure_alerts())
     return 0
 
 
@@ -182,7 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the daily flow for one date")
     run.add_argument("--date", type=_date, required=True)
     run.add_argument("--full-refresh", action="store_true")
+    run.add_argument("--accept-trend", metavar="REASON", default="",
+                     help="publish the date although trend checks fail (a real spike); recorded with who ran it")
     run.set_defaults(handler=cmd_run)
+
+    alerts = commands.add_parser("alerts", help="failed or blocked runs post to RAINFOREST_ALERT_WEBHOOK (Prefect)")
+    alerts.set_defaults(handler=cmd_alerts)
 
     backfill = commands.add_parser("backfill", help="the daily flow for every day from --start to --end")
     backfill.add_argument("--start", type=_date, required=True)

@@ -7,7 +7,9 @@ dates after the last published one, in order, so it never publishes over a hole.
 
 from __future__ import annotations
 
+import getpass
 import logging
+import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
@@ -27,8 +29,9 @@ from flows.console import say
 from infra.errors import RainforestError, RunFailedError, UpstreamFailedError, fault_detail, transient_service
 from infra.health import check_services
 from infra.settings import settings
-from tables import dq_history, publish, quality, reconcile, restatements, runner, upkeep
-from tables.registry import all_tables, layer_tables, table
+from tables import dq_history, publish, quality, reconcile, restatements, runner, upkeep, upstream_schema
+from tables.extract import upstream_snapshot
+from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
 from tables.spark import get_spark
 from tables.spec import LAYERS, RunContext, TableSpec
@@ -60,8 +63,8 @@ BUILT: dict[str, dict[str, Future[runner.TableResult]]] = {}
 
 
 def wait_for_inputs(spec: TableSpec, ctx: RunContext) -> None:
-    """Block until every table `spec` reads is built; a failed one stops it (that failure is the one to fix)."""
-    for name in spec.upstream:
+    """Block until every table `spec` waits for is built; a failed one stops it (that failure is the one to fix)."""
+    for name in waits_for(spec):
         if BUILT[ctx.branch][name].exception() is not None:
             raise UpstreamFailedError(f"{spec.identifier} was not built: {name} failed")
 
@@ -137,8 +140,20 @@ def build_all(ctx: RunContext) -> list[runner.TableResult]:
 
 
 @task(**IO_TASK)
+def check_upstream_schema() -> None:
+    """Before any write: a column the model reads gone upstream stops the run; new columns are announced."""
+    for change in upstream_schema.check(get_spark()):
+        say("upstream schema of %s changed: %s", change.table, "; ".join(
+            part for part in (f"new column(s) {', '.join(change.added)} added to bronze" if change.added else "",
+                              f"column(s) {', '.join(change.gone)} gone upstream, null from now on"
+                              if change.gone else "") if part), level=logging.WARNING)
+
+
+@task(**IO_TASK)
 def reconcile_orders(ctx: RunContext) -> None:
     say("%-34s %s", "gold      reconciliation", reconcile.reconcile(get_spark(), ctx))
+    for line in reconcile.dates_that_differ(get_spark(), ctx):
+        say("%s", line, level=logging.WARNING)
 
 
 @task(**IO_TASK)
@@ -171,7 +186,8 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
         first = ctx.run_date - timedelta(days=REPORT_DAYS - 1)
         dq_rows = dq_history.history(run_report.metric_tables(), complete, ctx.run_date, REPORT_DAYS)
         path = run_report.write(ctx.reports_label, ctx.run_date, report_rows("orders", first, ctx.run_date),
-                                report_rows("categories", ctx.run_date, ctx.run_date), restated, dq_rows)
+                                report_rows("categories", ctx.run_date, ctx.run_date), restated, dq_rows,
+                                ctx.accept_trend)
     except Exception as error:  # the publish is done: say what failed and go on
         say("the run report was not written: %s", fault_detail(error), level=logging.WARNING)
         return
@@ -194,33 +210,47 @@ def resume_interrupted_publish() -> None:
             level=logging.WARNING)
 
 
-def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[runner.TableResult]:
+def run_day(run_date: date, full_refresh: bool, position: str = "", accept_trend: str = "") -> list[runner.TableResult]:
     """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed."""
     began = time.monotonic()
-    rows = publish.log_rows()
-    incremental = not full_refresh and any(day < run_date for day in publish.published_dates(rows))
+    rows, log_snapshot = publish.log_state()
+    published = publish.published_dates(rows)
+    incremental = not full_refresh and any(day < run_date for day in published)
     ctx = RunContext(run_date, full_refresh, incremental,
-                     trend_checks=quality.trend_checks(run_date, publish.complete_runs(rows)))
+                     trend_checks=quality.trend_checks(run_date, publish.complete_runs(rows)),
+                     log_snapshot=log_snapshot,
+                     accept_trend=f"{accept_trend} (accepted by {getpass.getuser()}@{socket.gethostname()})"
+                     if accept_trend else "",
+                     upstream_snapshot=upstream_snapshot(), late_since=publish.last_upstream_snapshot(rows),
+                     late_until=max([run_date, *published]) + timedelta(days=1))
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
+    publishing = False  # once the publish began, some mains may have moved when a service stops answering
     try:
+        check_upstream_schema()
         results = build_all(ctx)
         reconcile_orders(ctx)
         restated = record_restatements(results, ctx)
+        publishing = True
         publish_run(results, ctx)
+        publishing = False
         report_restatements(restated, ctx)
         write_run_report(restated, ctx)
         say(day_summary(run_date, results, time.monotonic() - began, position))
+        if ctx.accept_trend:
+            say("failed trend checks accepted: %s", ctx.accept_trend, level=logging.WARNING)
         say("Soda reports of the run: %s", quality.run_reports_dir(ctx.reports_label))
     except Exception as error:
         service = transient_service(error)
         if service is None:
             raise
+        state = ("its publish may be half done: readers still see the last complete publish, and the next run "
+                 "completes it first" if publishing else "main is unchanged")
         raise RunFailedError(f"the run for {run_date} failed: {service} did not answer after {IO_RETRIES} retries "
-                             f"({fault_detail(error)}); main is unchanged, start the service "
-                             "(`rainforest stack up`) and run the date again") from error
+                             f"({fault_detail(error)}); {state}; start the service (`rainforest stack up`) and run "
+                             "the date again") from error
     finally:
-        create_markdown_artifact(quality.markdown_summary(ctx.reports_label),
+        create_markdown_artifact(quality.markdown_summary(ctx.reports_label, ctx.accept_trend),
                                  key=f"soda-run-{run_date:%Y%m%d}",
                                  description=f"Soda checks of the run for {run_date}")
     return results
@@ -228,10 +258,11 @@ def run_day(run_date: date, full_refresh: bool, position: str = "") -> list[runn
 
 def day_summary(run_date: date, results: list[runner.TableResult], seconds: float, position: str) -> str:
     checks = [check["outcome"] for result in results for check in result.checks]
-    warned = checks.count("warn")
+    warned, accepted = checks.count("warn"), checks.count(quality.ACCEPTED)
     return (f"{run_date} published{f' (day {position})' if position else ''}: {len(results)} tables, "
             f"{sum(r.records_added for r in results):,} rows written, {checks.count('pass')} checks passed"
-            f"{f', {warned} warned' if warned else ''}, in {seconds:.0f} s")
+            f"{f', {warned} warned' if warned else ''}{f', {accepted} accepted' if accepted else ''}, "
+            f"in {seconds:.0f} s")
 
 
 def ensure_days_over(dates: list[date]) -> None:
@@ -252,9 +283,11 @@ def scheduled_run_date() -> date:
     return start.astimezone(UTC).date() - timedelta(days=1)
 
 
-def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[runner.TableResult]]:
+def run_dates(dates: list[date], full_refresh: bool = False,
+              accept_trend: str = "") -> dict[date, list[runner.TableResult]]:
     """Under the writer lock: complete an interrupted publish, catch up unpublished dates before the first
-    asked one, then run the dates in order (a failed day stops the rest)."""
+    asked one, then run the dates in order (a failed day stops the rest). Failed trend checks are accepted
+    only on the dates asked for."""
     began = time.monotonic()
     ensure_days_over(dates)
     check_services()
@@ -272,7 +305,8 @@ def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[
         for number, day in enumerate(days, start=1):
             position = f"{number}/{len(days)}" if len(days) > 1 else ""
             try:
-                done[day] = run_day(day, full_refresh and day in dates, position)
+                done[day] = run_day(day, full_refresh and day in dates, position,
+                                    accept_trend if day in dates else "")
             except RainforestError as error:
                 if day == dates[0] and not behind:
                     raise
@@ -288,10 +322,12 @@ def run_dates(dates: list[date], full_refresh: bool = False) -> dict[date, list[
 
 
 @flow(name="rainforest-daily")
-def rainforest_daily(run_date: date | None = None, full_refresh: bool = False) -> list[runner.TableResult]:
-    """The daily run for `run_date` (default: the day before the scheduled start)."""
+def rainforest_daily(run_date: date | None = None, full_refresh: bool = False,
+                     accept_trend: str = "") -> list[runner.TableResult]:
+    """The daily run for `run_date` (default: the day before the scheduled start). `accept_trend`: why the
+    date publishes although its trend checks fail (a real spike); business rules are never accepted."""
     day = run_date or scheduled_run_date()
-    return run_dates([day], full_refresh)[day]
+    return run_dates([day], full_refresh, accept_trend)[day]
 
 
 @flow(name="rainforest-maintenance")
@@ -299,6 +335,7 @@ def rainforest_maintenance(retention_days: int = 7) -> list[dict[str, Any]]:
     """Table upkeep under the writer lock: compact small files, expire old snapshots, remove orphan files."""
     check_services()
     with writer_lock("table upkeep"):
+        resume_interrupted_publish()
         done = upkeep.maintain(get_spark(), timedelta(days=retention_days))
     for item in done:
         say("%-40s snapshots %5d → %-5d data files %6d → %-6d %5.1f s", item.table, *item.snapshots,

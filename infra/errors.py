@@ -28,11 +28,11 @@ class DatagenError(RainforestError):
 class QualityGateError(RainforestError):
     """A table's Soda checks failed on the run branch; nothing was published."""
 
-    def __init__(self, table: str, branch: str, failures: list[str], report_path: str) -> None:
+    def __init__(self, table: str, branch: str, failures: list[str], report_path: str, hint: str = "") -> None:
         lines = "\n  ".join(failures)
         super().__init__(
             f"quality gate failed for {table} on branch {branch} (main is unchanged, the branch is kept"
-            f" for inspection):\n  {lines}\nfull Soda results: {report_path}"
+            f" for inspection):\n  {lines}\n{hint + chr(10) if hint else ''}full Soda results: {report_path}"
         )
         self.table = table
         self.branch = branch

@@ -8,15 +8,19 @@ every variable.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO_ROOT / ".env"
 # Nothing phones home: Prefect's SDK analytics, its server's telemetry, OpenTelemetry exporters (Soda installs one).
 NO_TELEMETRY = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "OTEL_SDK_DISABLED": "true"}
+DSN_PASSWORD_KEYS = ("password", "sslpassword")
+DSN_KEY_VALUE = re.compile(r"([^\s=]+)\s*=\s*('(?:[^'\\]|\\.)*'?|(?:[^\s\\]|\\.)*)")  # libpq's key = 'value' pairs
+URL_QUERY_PARAMETER = re.compile(r"[?&]([^?&=]*)=([^&]*)")
 
 
 def no_telemetry() -> None:
@@ -36,6 +40,47 @@ def read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
         key, value = line.split("=", 1)
         values[key.strip()] = value.strip().strip("'\"")
     return values
+
+
+def _dsn_password_spans(dsn: str) -> list[tuple[int, int]]:
+    """Where a DSN holds passwords, in each form libpq reads: a URL's user info (`postgresql://user:pw@host`) and
+    query (`?password=pw`, keys percent-encoded or not), or `key=value` pairs. A URL's user info runs to its last
+    `@`: an unusual URL (an `@` in a query value) is redacted beyond its password rather than leak a piece of it."""
+    if not dsn.startswith(("postgresql://", "postgres://")):
+        return [match.span(2) for match in DSN_KEY_VALUE.finditer(dsn) if match[1].lower() in DSN_PASSWORD_KEYS]
+    start = dsn.index("://") + 3
+    user_info, at, _ = dsn[start:].rpartition("@")
+    user, colon, _ = user_info.partition(":")
+    spans = []
+    if at and colon and not any(character in user for character in "@/"):
+        spans.append((start + len(user) + 1, start + len(user_info)))
+        start += len(user_info) + 1
+    return spans + [(start + match.start(2), start + match.end(2))
+                    for match in URL_QUERY_PARAMETER.finditer(dsn[start:])
+                    if unquote(match[1]).lower() in DSN_PASSWORD_KEYS]
+
+
+def redacted_dsn(dsn: str) -> str:
+    """The DSN with each password replaced by `***`, to name the database in a message."""
+    for begin, end in reversed(_dsn_password_spans(dsn)):
+        dsn = f"{dsn[:begin]}***{dsn[end:]}"
+    return dsn
+
+
+def redacted(text: str, dsn: str) -> str:
+    """`text` (libpq's error about `dsn`, say) without the DSN's passwords: whole, percent-decoded, unquoted, or a
+    quoted piece of one that libpq complains about (`invalid integer value "s3" for connection option "port"`
+    when a password holds a `/`)."""
+    passwords = set()
+    for begin, end in _dsn_password_spans(dsn):
+        value = dsn[begin:end]
+        passwords |= {value, unquote(value), re.sub(r"\\(.)", r"\1", value.strip("'"))}
+    passwords.discard("")
+    text = re.sub(r'"([^"]+)"', lambda quoted: '"***"' if any(quoted[1] in password for password in passwords)
+                  else quoted[0], text)
+    for password in sorted(passwords, key=len, reverse=True):
+        text = text.replace(password, "***")
+    return text
 
 
 @dataclass(frozen=True)
@@ -63,6 +108,7 @@ class Settings:
     prefect_port: int
     prefect_auth: str
     prefect_api_url: str
+    alert_webhook: str  # a failed or blocked run posts here (a Prefect automation `make deploy` creates)
 
     @property
     def spark_events_dir(self) -> Path:
@@ -126,4 +172,5 @@ def settings() -> Settings:
         prefect_port=int(_get(env, "RAINFOREST_PREFECT_PORT", "4200")),
         prefect_auth=_get(env, "RAINFOREST_PREFECT_AUTH", ""),
         prefect_api_url=_get(env, "PREFECT_API_URL", ""),
+        alert_webhook=_get(env, "RAINFOREST_ALERT_WEBHOOK", ""),
     )

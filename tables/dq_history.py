@@ -1,7 +1,8 @@
 """Quality history: every check of every published run, one row per check, in the lake (`meta.dq_metrics`).
 
-Rows are appended as a run publishes, before its intent is logged; a row counts once its run's publish is
-complete (`tables.publish`), so an attempt that died before completing never shows in the history."""
+Rows are appended as a run publishes, before its intent is logged, once per run (a retried publish finds its
+snapshot); a row counts once its run's publish is complete (`tables.publish`), so an attempt that died before
+completing never shows in the history."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # the runner's audit reads the history (trend checks)
     from tables.runner import TableResult
 
 DQ_METRICS = f"{META_NAMESPACE}.dq_metrics"
+RUN_PROPERTY = "rainforest.run-id"  # in the summary of the snapshot that appended a run's checks
 SCHEMA = pa.schema([
     pa.field("run_id", pa.string()), pa.field("run_date", pa.date32()), pa.field("attempt", pa.string()),
     pa.field("table_name", pa.string()), pa.field("check_name", pa.string()), pa.field("value", pa.float64()),
@@ -40,7 +42,11 @@ def record(results: list[TableResult], ctx: RunContext) -> None:
              "outcome": str(check["outcome"])} for result in results for check in result.checks]
     if not rows:
         return
-    meta_table(DQ_METRICS, SCHEMA).append(pa.Table.from_pylist(rows, schema=SCHEMA))
+    table = meta_table(DQ_METRICS, SCHEMA)
+    if any(snapshot.summary is not None and snapshot.summary.get(RUN_PROPERTY) == ctx.branch
+           for snapshot in table.snapshots()):
+        return  # a retried publish: this run's checks went in before its first attempt failed
+    table.append(pa.Table.from_pylist(rows, schema=SCHEMA), snapshot_properties={RUN_PROPERTY: ctx.branch})
 
 
 def history(tables: Collection[str], complete_runs: dict[str, date], until: date, days: int) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -15,11 +15,16 @@ JDBC_MAX_PARTITIONS = 8
 
 
 def jdbc_options() -> tuple[str, dict[str, str]]:
-    """The JDBC URL of the upstream DSN, keeping its parameters (`sslmode`, …) and IPv6 hosts."""
+    """The JDBC URL of the upstream DSN, keeping its parameters (`sslmode`, …) and IPv6 hosts; the user and a
+    password, from the user info or a `password=` parameter, go to the connection properties, not the URL."""
     dsn = urlparse(settings().upstream_dsn)
     host = f"[{dsn.hostname}]" if ":" in (dsn.hostname or "") else dsn.hostname
-    url = f"jdbc:postgresql://{host}:{dsn.port or 5432}{dsn.path}" + (f"?{dsn.query}" if dsn.query else "")
-    return url, {"user": unquote(dsn.username or ""), "password": unquote(dsn.password or ""),
+    parameters = parse_qsl(dsn.query, keep_blank_values=True)
+    secret = {key.lower(): value for key, value in parameters if key.lower() in ("password", "user")}
+    query = urlencode([(key, value) for key, value in parameters if key.lower() not in ("password", "user")])
+    url = f"jdbc:postgresql://{host}:{dsn.port or 5432}{dsn.path}" + (f"?{query}" if query else "")
+    return url, {"user": unquote(dsn.username or "") or secret.get("user", ""),
+                 "password": unquote(dsn.password or "") or secret.get("password", ""),
                  "driver": "org.postgresql.Driver", "fetchsize": "20000"}
 
 
@@ -33,10 +38,43 @@ def window_condition(columns: tuple[str, ...], created_column: str, ctx: RunCont
 
 
 def source_filter(source: Source, ctx: RunContext) -> str:
-    """The rows of an upstream table a run extracts; a reference table is read whole."""
+    """The run's window of an upstream table (SQL for Postgres and Spark alike); a reference table is whole."""
     if not source.window_columns:
         return "TRUE"
     return window_condition(source.window_columns, source.created_column, ctx)
+
+
+XID_SPACE, HALF_XID_SPACE = 2**32, 2**31
+
+
+def at_or_after(xid: int) -> str:
+    """Postgres: the row's inserting transaction is `xid` or later. Transaction ids are 32 bits and wrap around,
+    so "later" is modulo 2^32 (right while fewer than 2^31 transactions separate the two)."""
+    return f"((xmin::text::bigint - {xid % XID_SPACE} + {XID_SPACE}) % {XID_SPACE}) < {HALF_XID_SPACE}"
+
+
+def committed_after(snapshot: str) -> str:
+    """Postgres: the row was not visible in `snapshot` (`pg_current_snapshot()` as text, `xmin:xmax:xip,…`):
+    its transaction had not committed when the snapshot was taken."""
+    low, high, running = snapshot.split(":")
+    in_flight = [int(xid) % XID_SPACE for xid in running.split(",") if xid]
+    later = at_or_after(int(high)) + (f" OR xmin::text::bigint IN ({', '.join(map(str, in_flight))})"
+                                      if in_flight else "")
+    return f"({at_or_after(int(low))} AND ({later}))"
+
+
+def extraction_filter(source: Source, ctx: RunContext) -> str:
+    """The rows a run extracts, in Postgres: its window, and rows committed since the run the last publish came
+    from, whatever their date up to `ctx.late_until` (a long transaction, a device that syncs late); of
+    those, only what upstream's snapshot at the run's start shows, so a row committed during the run is the
+    next run's, exactly once."""
+    window = source_filter(source, ctx)
+    if not source.window_columns or not ctx.upstream_snapshot:
+        return window
+    if ctx.incremental and ctx.late_since and ctx.late_until is not None:
+        window = (f"(({window}) OR ({committed_after(ctx.late_since)} "
+                  f"AND {source.created_column} < '{ctx.late_until.isoformat()}'))")
+    return f"({window}) AND NOT {committed_after(ctx.upstream_snapshot)}"
 
 
 def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
@@ -46,9 +84,14 @@ def split_bounds(source: Source, where: str) -> tuple[int, int, int]:
     return int(low or 0), int(high or 0), int(count)
 
 
+def upstream_snapshot() -> str:
+    """Upstream's snapshot now: which transactions a query would see (`xmin:xmax:in-flight xids`)."""
+    return str(upstream_row("SELECT pg_current_snapshot()::text")[0])
+
+
 def extract(spark: SparkSession, source: Source, ctx: RunContext) -> DataFrame:
     url, properties = jdbc_options()
-    where = source_filter(source, ctx)
+    where = extraction_filter(source, ctx)
     query = f"(SELECT * FROM rainforest.{source.table} WHERE {where}) AS src"
     if source.split_column is None:
         return spark.read.jdbc(url, query, properties=properties)

@@ -7,10 +7,12 @@ import threading
 from dataclasses import dataclass
 
 from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.table import Table
 from pyiceberg.table.refs import SnapshotRef, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
 
-from infra.errors import ServiceUnavailableError
+from infra.errors import CATALOG, ConcurrentWriterError, ServiceUnavailableError
 from infra.settings import Settings, settings
 
 _per_thread = threading.local()
@@ -30,7 +32,7 @@ def catalog() -> Catalog:
     try:
         return load_catalog("lake", **cfg.pyiceberg_properties())
     except Exception as error:  # pyiceberg raises plain connection errors from requests
-        raise ServiceUnavailableError("Iceberg REST catalog (SeaweedFS)", cfg.catalog_uri, str(error)) from error
+        raise ServiceUnavailableError(CATALOG, cfg.catalog_uri, str(error)) from error
 
 
 def thread_catalog() -> Catalog:
@@ -81,19 +83,40 @@ def create_branch(identifier: str, branch: str) -> None:
     table.manage_snapshots().create_branch(table.refs()["main"].snapshot_id, branch).commit()
 
 
+def descends_from(table: Table, snapshot_id: int, ancestor_id: int) -> bool:
+    current = table.snapshot_by_id(snapshot_id)
+    while current is not None:
+        if current.snapshot_id == ancestor_id:
+            return True
+        current = None if current.parent_snapshot_id is None else table.snapshot_by_id(current.parent_snapshot_id)
+    return False
+
+
 def move_main(identifier: str, snapshot_id: int, drop_prefix: str) -> bool:
-    """Point main at a snapshot (a fast-forward to what a run branch audited) and drop every branch whose name
-    starts with `drop_prefix`, in one table load and one commit; False if main already was there."""
+    """Fast-forward main to a snapshot a run branch audited and drop every branch whose name starts with
+    `drop_prefix`, in one table load and one commit; False if main already was there. Main moves only forward
+    (the snapshot descends from main) and only from the main this process loaded (the catalog checks it at the
+    commit): a writer elsewhere that moved main since the run branched makes this raise, never revert it."""
     table = thread_catalog().load_table(identifier)
     refs = table.refs()
-    moving = refs["main"].snapshot_id != snapshot_id
+    main = refs["main"].snapshot_id
+    if main != snapshot_id and not descends_from(table, snapshot_id, main):
+        raise ConcurrentWriterError(
+            f"main of {identifier} is at snapshot {main}, which the run's snapshot {snapshot_id} does not build "
+            "on: another writer (a run from another host or state folder, or table upkeep) published since this "
+            "run branched; this run does not overwrite it")
+    moving = main != snapshot_id
     dropped = branches_named(refs, drop_prefix)
     if moving or dropped:
-        with table.manage_snapshots() as manage:
-            if moving:
-                manage.set_current_snapshot(snapshot_id=snapshot_id)
-            for name in dropped:
-                manage.remove_branch(name)
+        try:
+            with table.manage_snapshots() as manage:
+                if moving:
+                    manage.set_current_snapshot(snapshot_id=snapshot_id)
+                for name in dropped:
+                    manage.remove_branch(name)
+        except CommitFailedException as error:
+            raise ConcurrentWriterError(f"main of {identifier} moved while this run published it ({error}): "
+                                        "another writer is publishing; this run does not overwrite it") from error
     return moving
 
 

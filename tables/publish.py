@@ -24,12 +24,12 @@ from typing import Any
 from uuid import UUID
 
 import pyarrow as pa
-from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 from pyspark.sql import DataFrame, SparkSession
 
-from infra.errors import RainforestError
+from infra.errors import ConcurrentWriterError, RainforestError
 from infra.settings import settings
 from tables import dq_history, lake, quality
 from tables.dates import date_partition_column, on_dates
@@ -42,14 +42,18 @@ from tables.table_state import META_NAMESPACE, meta_table
 logger = logging.getLogger(__name__)
 
 PUBLISH_LOG = f"{META_NAMESPACE}.publish_log"
-INTENT, COMPLETE = "intent", "complete"
+INTENT, COMPLETE, UPKEEP = "intent", "complete", "upkeep"
 PUBLISH_THREADS = 8  # table commits in flight at once: REST round trips, mostly waiting
 LOG_SCHEMA = pa.schema([
     pa.field("run_id", pa.string()), pa.field("run_date", pa.date32()), pa.field("state", pa.string()),
     pa.field("published_at", pa.timestamp("us")), pa.field("table_name", pa.string()),
     pa.field("snapshot_id", pa.int64()), pa.field("total_rows", pa.int64()),
     pa.field("checks_passed", pa.int32()), pa.field("checks_failed", pa.int32()), pa.field("checks", pa.string()),
+    pa.field("sequence", pa.int64()),  # the append's position in the log: publishes are ordered by it, not clocks
+    pa.field("accepted_trend", pa.string()),  # why failed trend checks were accepted, by whom (`--accept-trend`)
+    pa.field("upstream_snapshot", pa.string()),  # what upstream showed the run: the next run takes what came since
 ])
+ANY_SNAPSHOT = -1  # append_log's default: whatever the log holds
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,14 @@ class Release:
 
 def pause_point(name: str) -> None:
     """Fault injection for the crash tests: when RAINFOREST_PAUSE_AT names this point, the process says so in
-    a marker file and waits there to be killed (a real SIGKILL at a known step)."""
+    a marker file and waits there to be killed (a real SIGKILL at a known step), or to go on once the test
+    deletes the marker (another writer's steps in between)."""
     if os.environ.get("RAINFOREST_PAUSE_AT") != name:
         return
     marker = Path(os.environ.get("RAINFOREST_PAUSE_MARKER", str(settings().home / "paused")))
     marker.write_text(f"{os.getpid()} {name}\n")
-    while True:
-        time.sleep(60)
+    while marker.exists():
+        time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -92,12 +97,21 @@ def log_rows() -> list[dict[str, Any]]:
     """Every row of the publish log. A run asks several times (its start, restatements, the run report) and the
     log only grows, so the last read is kept and extended by this process's own appends: one whole read per
     process instead of one per question."""
-    global _last_log_read
+    return log_state()[0]
+
+
+def log_state() -> tuple[list[dict[str, Any]], int | None]:
+    """The publish log's rows and the snapshot they were read at (None: nothing logged yet)."""
     try:
         table = lake.thread_catalog().load_table(PUBLISH_LOG)
     except NoSuchTableError:
-        return []
+        return [], None
     snapshot = table.current_snapshot()
+    return rows_at(table, snapshot), None if snapshot is None else snapshot.snapshot_id
+
+
+def rows_at(table: Table, snapshot: Snapshot | None) -> list[dict[str, Any]]:
+    global _last_log_read
     if snapshot is None:
         return []
     known = _last_log_read
@@ -107,24 +121,39 @@ def log_rows() -> list[dict[str, Any]]:
     return list(known.rows)
 
 
-def append_log(rows: list[dict[str, Any]]) -> None:
+def append_log(rows: list[dict[str, Any]], expected_snapshot: int | None = ANY_SNAPSHOT) -> None:
+    """Append rows as the log's next sequence number. With `expected_snapshot` (the log as the caller's run
+    read it when it started), only if nobody appended since: a publish of another writer in between means this
+    run built on a lake that is no longer there. The catalog checks the log's snapshot again at the commit."""
     global _last_log_read
     table = meta_table(PUBLISH_LOG, LOG_SCHEMA)
-    if set(LOG_SCHEMA.names) - set(table.schema().column_names):  # a log written before the publish protocol
+    if set(LOG_SCHEMA.names) - set(table.schema().column_names):  # a log written by an earlier version
         with table.update_schema() as update:
             update.union_by_name(LOG_SCHEMA)
-    before, appended = table.current_snapshot(), pa.Table.from_pylist(rows, schema=LOG_SCHEMA)
-    table.append(appended)
-    known, after = _last_log_read, table.current_snapshot()
-    if (known is not None and known.of(table, before)
-            and after is not None and after.parent_snapshot_id == known.snapshot_id):  # nobody else appended
-        _last_log_read = LogRead(known.table_uuid, after.snapshot_id, [*known.rows, *appended.to_pylist()])
+    before = table.current_snapshot()
+    found = None if before is None else before.snapshot_id
+    if expected_snapshot != ANY_SNAPSHOT and found != expected_snapshot:
+        raise ConcurrentWriterError(f"another writer published to the lake since this run started (the publish "
+                                    f"log moved from snapshot {expected_snapshot} to {found}): this run "
+                                    "published nothing, its branches are kept; run the date again")
+    known_rows = rows_at(table, before)
+    sequence = 1 + max((row.get("sequence") or 0 for row in known_rows), default=0)
+    appended = pa.Table.from_pylist([{**row, "sequence": sequence} for row in rows], schema=LOG_SCHEMA)
+    try:
+        table.append(appended)
+    except CommitFailedException as error:
+        raise ConcurrentWriterError(f"another writer appended to the publish log at the same moment ({error}); "
+                                    "this append was not made, run the command again") from error
+    after = table.current_snapshot()
+    if after is not None and after.parent_snapshot_id == found:  # nobody else appended: extend what is known
+        _last_log_read = LogRead(table.metadata.table_uuid, after.snapshot_id, [*known_rows, *appended.to_pylist()])
 
 
 def releases(rows: list[dict[str, Any]], state: str) -> list[Release]:
-    """Publishes in the order they were recorded, with the rows of one state."""
+    """Publishes in the order they were logged (rows of an earlier version, without a sequence number, first
+    and by time), with the rows of one state."""
     found: dict[str, Release] = {}
-    for row in sorted(rows, key=lambda r: r["published_at"]):
+    for row in sorted(rows, key=lambda r: (r.get("sequence") or 0, r["published_at"])):
         if row["state"] != state:
             continue
         release = found.setdefault(row["run_id"], Release(row["run_id"], row["run_date"], {}))
@@ -139,6 +168,14 @@ def last_release(rows: list[dict[str, Any]] | None = None) -> Release | None:
     complete = {release.run_id for release in releases(rows, COMPLETE)}
     done = [release for release in releases(rows, INTENT) if release.run_id in complete]
     return done[-1] if done else None
+
+
+def last_upstream_snapshot(rows: list[dict[str, Any]]) -> str:
+    """Upstream's snapshot as the run of the last complete publish saw it ("" before the log recorded it)."""
+    release = last_release(rows)
+    found = [row.get("upstream_snapshot") for row in rows if release is not None
+             and row["run_id"] == release.run_id and row["state"] == INTENT]
+    return next((snapshot for snapshot in found if snapshot), "")
 
 
 def interrupted(rows: list[dict[str, Any]]) -> Release | None:
@@ -173,13 +210,17 @@ def now() -> datetime:
 def publish(results: list[TableResult], ctx: RunContext) -> None:
     """Record the run's checks (quality history) and the intent (every table → its audited snapshot) in one
     commit each, then complete it."""
+    pause_point("publishing")
     dq_history.record(results, ctx)
-    at = now()
-    append_log([{"run_id": ctx.branch, "run_date": ctx.run_date, "state": INTENT, "published_at": at,
-                 "table_name": r.table, "snapshot_id": r.snapshot_id, "total_rows": r.total_rows,
-                 "checks_passed": sum(c["outcome"] == "pass" for c in r.checks),
-                 "checks_failed": sum(c["outcome"] == "fail" for c in r.checks),
-                 "checks": json.dumps(r.checks, default=str)} for r in results])
+    logged = any(row["run_id"] == ctx.branch and row["state"] == INTENT for row in log_rows())
+    if not logged:  # a retried publish whose intent went in already goes on to complete it
+        at = now()
+        append_log([{"run_id": ctx.branch, "run_date": ctx.run_date, "state": INTENT, "published_at": at,
+                     "table_name": r.table, "snapshot_id": r.snapshot_id, "total_rows": r.total_rows,
+                     "checks_passed": sum(c["outcome"] == "pass" for c in r.checks),
+                     "checks_failed": sum(c["outcome"] == "fail" for c in r.checks),
+                     "checks": json.dumps(r.checks, default=str), "accepted_trend": ctx.accept_trend or None,
+                     "upstream_snapshot": ctx.upstream_snapshot or None} for r in results], ctx.log_snapshot)
     complete(Release(ctx.branch, ctx.run_date, {r.table: r.snapshot_id for r in results}))
 
 
@@ -213,6 +254,14 @@ def complete(release: Release) -> None:
     append_log([{"run_id": release.run_id, "run_date": release.run_date, "state": COMPLETE,
                  "published_at": now(), "table_name": None, "snapshot_id": None, "total_rows": None,
                  "checks_passed": None, "checks_failed": None, "checks": None}])
+
+
+def log_upkeep(what: str, expected_snapshot: int | None = ANY_SNAPSHOT) -> None:
+    """A row that table upkeep begins or ended: upkeep moves mains (compaction), so a run elsewhere that started
+    before either row fails at its intent instead of publishing over compacted mains."""
+    append_log([{"run_id": f"upkeep_{utc_stamp()}", "run_date": now().date(), "state": UPKEEP,
+                 "published_at": now(), "table_name": None, "snapshot_id": None, "total_rows": None,
+                 "checks_passed": None, "checks_failed": None, "checks": what}], expected_snapshot)
 
 
 def resume_interrupted() -> Release | None:

@@ -20,7 +20,7 @@ from tables import dq_history, registry, trends
 from tables.spec import TableSpec
 
 CHECKS_DIR = REPO_ROOT / "checks"
-SODA_CONFIG = Path.home() / ".soda" / "config.yml"
+ACCEPTED = "accepted"  # a failed trend check the run was told to accept (`--accept-trend`)
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,19 @@ def checks_file(layer: str, name: str) -> Path:
 
 
 def disable_soda_telemetry() -> None:
-    """Soda writes ~/.soda/config.yml with anonymous usage stats on, and installs an OpenTelemetry exporter:
-    nothing is sent anywhere (OTEL_SDK_DISABLED is the backstop)."""
+    """Soda sends anonymous usage stats unless its config file says otherwise, and reads and writes that file
+    in the user's ~/.soda when nothing points it elsewhere. Its config helper, created once per process (on the
+    import of `soda.scan`), takes the path of the file to use: a private one under the state folder, with the
+    stats off, so ~/.soda is neither read nor written. Soda also installs an OpenTelemetry exporter:
+    OTEL_SDK_DISABLED is the backstop."""
     os.environ["OTEL_SDK_DISABLED"] = "true"
-    SODA_CONFIG.parent.mkdir(parents=True, exist_ok=True)
-    if "send_anonymous_usage_stats: false" not in (SODA_CONFIG.read_text() if SODA_CONFIG.exists() else ""):
-        SODA_CONFIG.write_text("send_anonymous_usage_stats: false\n")
+    from soda.common.config_helper import ConfigHelper
+
+    config = private_dir(settings().home / "soda") / "config.yml"
+    if "send_anonymous_usage_stats: false" not in (config.read_text() if config.exists() else ""):
+        write_private(config, "send_anonymous_usage_stats: false\n")
+    if ConfigHelper.get_instance(str(config)).send_anonymous_usage_stats:
+        raise RuntimeError("Soda was imported before its usage statistics were turned off")
 
 
 def summarise(results: dict[str, Any]) -> list[dict[str, object]]:
@@ -97,7 +104,7 @@ def trend_checks(run_date: date, complete_runs: dict[str, date]) -> dict[str, st
 
 
 def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataFrame], run_label: str,
-         run_checks: str = "") -> ScanOutcome:
+         run_checks: str = "", accept_trend: str = "") -> ScanOutcome:
     """Run the table's checks, and `run_checks` (SodaCL computed for the run: trend checks), on `rows(spec)`,
     registered as a temp view named after the table, beside the tables it references (`rows(reference)`), and
     keep the JSON. The views are named after tables: scans that run at once need sessions of their own
@@ -123,9 +130,9 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     soda_scan.execute()
     results = soda_scan.get_scan_results()
     if trends.closed_day(results.get("checks", [])):  # no rows on the run date: it publishes (DESIGN.md §5)
-        for check in results["checks"]:
-            if str(check.get("name")).startswith(trends.CHECK_PREFIX) and check.get("outcome") == "fail":
-                check["outcome"] = "warn"
+        trends.judge_failed_trends(results, "warn")
+    elif accept_trend:  # a real spike, accepted by the person running the date; business rules still gate
+        trends.judge_failed_trends(results, ACCEPTED)
     report_path = run_reports_dir(run_label) / f"{spec.identifier}.json"
     write_private(private_dir(report_path.parent) / report_path.name, json.dumps(results, indent=2, default=str))
     passed = all(check.get("outcome") != "fail" for check in results.get("checks", [])) \
@@ -136,27 +143,37 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     return ScanOutcome(spec.identifier, passed, summarise(results), report_path, soda_scan.get_logs_text(), failures)
 
 
-def gate(outcome: ScanOutcome, branch: str) -> None:
+def gate(outcome: ScanOutcome, branch: str, run_date: date | None = None) -> None:
     if outcome.passed:
         return
     failures = outcome.failures
     if not failures:
         errors = [line for line in outcome.logs.splitlines() if "ERROR" in line]
         failures = ["Soda reported errors:", *errors[:5]]
-    raise QualityGateError(outcome.table, branch, failures, str(outcome.report_path))
+    only_trends = all(line.startswith(trends.CHECK_PREFIX) for line in failures)
+    if run_date is None:
+        hint = ""
+    elif only_trends:
+        hint = (f"only trend checks failed: if the figure is real (a sale, a launch), accept it with `rainforest run "
+                f"--date {run_date} --accept-trend \"REASON\"`")
+    else:
+        hint = f"fix the data upstream (or the model), then run `rainforest run --date {run_date}` again"
+    raise QualityGateError(outcome.table, branch, failures, str(outcome.report_path), hint)
 
 
 def run_reports_dir(run_label: str) -> Path:
     return settings().reports_dir / run_label
 
 
-def markdown_summary(run_label: str) -> str:
+def markdown_summary(run_label: str, accept_trend: str = "") -> str:
     """Every check of a run (from its kept JSON reports) as a markdown table, failures first."""
     rows = []
     for report in sorted(run_reports_dir(run_label).glob("*.json")):
         table = report.stem
         rows += [(c["outcome"] != "pass", table, c) for c in summarise(json.loads(report.read_text()))]
-    lines = [f"# Soda checks of {run_label}", "", "| table | check | value | outcome |", "|---|---|---|---|"]
+    accepted = [f"**Failed trend checks accepted:** {accept_trend}", ""] if accept_trend else []
+    lines = [f"# Soda checks of {run_label}", "", *accepted, "| table | check | value | outcome |",
+             "|---|---|---|---|"]
     lines += [f"| {table} | {c['check']} | {c['value']} | {'PASS' if not failed else str(c['outcome']).upper()} |"
               for failed, table, c in sorted(rows, key=lambda row: (not row[0], row[1]))]
     return "\n".join(lines)

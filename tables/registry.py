@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from graphlib import TopologicalSorter
 
-from tables.spec import DECLARED, LAYERS, TableSpec, WriteMode
+from tables.spec import DECLARED, LAYERS, Scope, TableSpec, WriteMode
 
 
 def _import_declarations() -> None:
@@ -49,3 +49,23 @@ def table(identifier: str) -> TableSpec:
 
 def layer_tables(layer: str) -> tuple[TableSpec, ...]:
     return tuple(spec for spec in all_tables() if spec.layer == layer)
+
+
+def touched_dates_read() -> set[str]:
+    """What computing a run's touched dates reads on the run branch: every touching fact's extraction, and for a
+    fact whose dates come from its parent, the parent and its extraction (`tables.scopes.touched_dates`)."""
+    read: set[str] = set()
+    for spec in all_tables():
+        if spec.touches is None:
+            continue
+        read.add(spec.window_of or "")
+        if spec.touches.parent is not None:
+            read |= {spec.touches.parent, table(spec.touches.parent).window_of or ""}
+    return read
+
+
+def waits_for(spec: TableSpec) -> tuple[str, ...]:
+    """The tables a table is built after in a run: those it reads, and for a table on the touched dates what
+    the dates are computed from (once per run, so every table on them must come after those writes)."""
+    on_touched_dates = any(item.scope is Scope.TOUCHED_DATES for item in spec.inputs.values())
+    return tuple(sorted(set(spec.upstream) | (touched_dates_read() if on_touched_dates else set())))

@@ -24,7 +24,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from infra.private import write_private  # noqa: E402
-from tables.quality import run_reports_dir, summarise, table_checks  # noqa: E402
+from tables.quality import ACCEPTED, run_reports_dir, summarise, table_checks  # noqa: E402
 from tables.registry import all_tables  # noqa: E402
 from tables.trends import CHECK_PREFIX  # noqa: E402
 
@@ -97,12 +97,12 @@ def trend_chart(history: dict[str, list[tuple[date, float]]]) -> Callable[[Figur
 
 
 def checks_table(reports_dir: Path) -> str:
-    """Checks per table: passed, warned, failed (from the run's Soda JSON reports)."""
-    lines = ["<table><tr><th>table</th><th>passed</th><th>warned</th><th>failed</th></tr>"]
+    """Checks per table: passed, warned, failed, failed trends accepted (from the run's Soda JSON reports)."""
+    lines = ["<table><tr><th>table</th><th>passed</th><th>warned</th><th>failed</th><th>accepted</th></tr>"]
     for report in sorted(reports_dir.glob("*.json")):
         outcomes = Counter(str(check["outcome"]) for check in summarise(json.loads(report.read_text())))
         lines.append(f"<tr><td>{html.escape(report.stem)}</td><td>{outcomes['pass']}</td>"
-                     f"<td>{outcomes['warn']}</td><td>{outcomes['fail']}</td></tr>")
+                     f"<td>{outcomes['warn']}</td><td>{outcomes['fail']}</td><td>{outcomes[ACCEPTED]}</td></tr>")
     return "\n".join([*lines, "</table>"])
 
 
@@ -152,9 +152,10 @@ def render(run_date: date, orders: Rows, categories: Rows, checks: str, restated
 
 
 def write(reports_label: str, run_date: date, orders: Rows, categories: Rows, restated: Rows,
-          dq_rows: Rows) -> Path:
+          dq_rows: Rows, accept_trend: str = "") -> Path:
     folder = run_reports_dir(reports_label)
-    page = render(run_date, orders, categories, checks_table(folder), restated, metric_history(dq_rows))
+    accepted = f"<p><b>Failed trend checks accepted:</b> {html.escape(accept_trend)}</p>" if accept_trend else ""
+    page = render(run_date, orders, categories, accepted + checks_table(folder), restated, metric_history(dq_rows))
     path = folder / "run_report.html"
     write_private(path, page)
     return path

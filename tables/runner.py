@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tables import lake, quality, registry
+from tables import lake, quality, registry, upstream_schema
 from tables.dates import Dates, date_partition_column, on_dates, written_dates
 from tables.extract import extract
-from tables.scopes import read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
+from tables.scopes import first_build, read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
 from tables.spark import on_branch
 from tables.spec import RunContext, Scope, TableSpec, WriteMode
 from tables.table_state import branch_head, ensure_table
@@ -73,11 +73,14 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     else:
         if is_date_scoped(spec):
             dates = recomputed_dates(spark, spec, ctx)
-        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx, dates)
+        everything = first_build(spec, ctx)
+        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx, dates, everything)
                   for param, item in spec.inputs.items()}
         output = spec.transform(**frames)
     watch.lap("plan")
     ensure_table(spark, spec, output)
+    if spec.source is not None:
+        output = upstream_schema.align(spark, spec, output)
     lake.create_branch(spec.identifier, ctx.branch)
     watch.lap("branch")
     column = date_partition_column(spec)
@@ -111,6 +114,6 @@ def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -
     are then its own, and the audits of tables that run at once run side by side."""
     session = spark.newSession()
     outcome = quality.scan(session, spec, lambda table: rows_on(session, table, ctx, dates), ctx.reports_label,
-                           ctx.trend_checks.get(spec.identifier, ""))
-    quality.gate(outcome, ctx.branch)
+                           ctx.trend_checks.get(spec.identifier, ""), ctx.accept_trend)
+    quality.gate(outcome, ctx.branch, ctx.run_date)
     return outcome

@@ -80,8 +80,8 @@ def dates_gone(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> set[dat
 @lru_cache(maxsize=32)
 def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
     """Order dates whose figures this run may change, from every fact that declares `touches` (orders and
-    their items): computed once per run attempt (`ctx` carries its start), after those facts are written on the
-    branch."""
+    their items): computed once per run attempt (`ctx` carries its start); every table on the touched dates is
+    built after what they are computed from (`registry.waits_for`)."""
     dates: set[date] = set()
     for spec in registry.all_tables():
         if spec.touches is not None:
@@ -89,19 +89,31 @@ def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
     return sorted(dates)
 
 
+def first_build(spec: TableSpec, ctx: RunContext) -> bool:
+    """A derived table with no history (added to the model, or dropped and recreated) on an incremental run:
+    it is built from every date of its inputs, not only the run's."""
+    return spec.source is None and ctx.incremental and not ctx.full_refresh and not main_was_checked(spec, ctx)
+
+
 def recomputed_dates(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> Dates:
     """The dates a date-scoped table recomputes: the touched dates, or every date when a table it is
-    `restated_by` (category names, the product–category bridge) changed in this run."""
-    if not ctx.incremental or any(changed_this_run(name, ctx) for name in spec.restated_by):
+    `restated_by` (category names, the product–category bridge) changed in this run, or on its first build."""
+    if (not ctx.incremental or first_build(spec, ctx)
+            or any(changed_this_run(name, ctx) for name in spec.restated_by)):
         return None
     return touched_dates(spark, ctx)
 
 
-def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: RunContext, dates: Dates) -> DataFrame:
+def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: RunContext, dates: Dates,
+               everything: bool = False) -> DataFrame:
+    """An input in its scope on the run branch; `everything`: a first build reads the newest version of every
+    key where it would read a windowed extraction of the run (a table read whole is whole in every run's)."""
     frame = spark.table(on_branch(item.table, ctx.branch))
-    if item.scope is Scope.CHANGED:
+    source = registry.table(item.table).source
+    every_version = everything and source is not None and bool(source.window_columns)
+    if item.scope is Scope.CHANGED and not every_version:
         return frame.where(F.col("_run_date") == F.lit(ctx.run_date))
-    if item.scope is Scope.LATEST:
+    if item.scope in (Scope.LATEST, Scope.CHANGED):
         newest_first = Window.partitionBy(*keys).orderBy(F.col("_run_date").desc(), F.col("_ingested_at").desc())
         return (frame.withColumn("_version", F.row_number().over(newest_first))
                 .where(F.col("_version") == 1).drop("_version"))

@@ -198,6 +198,15 @@ class RunContext:
     attempt: str = field(default_factory=lambda: secrets.token_hex(3))
     # table → SodaCL computed for this run from earlier publishes (trend checks, tables/trends.py)
     trend_checks: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # the publish log's snapshot when the run started: it publishes only if no other writer published since
+    log_snapshot: int | None = field(default=None, hash=False, compare=False)
+    accept_trend: str = ""  # why failed trend checks are accepted, and who said so (`--accept-trend`)
+    # Late commits (tables.extract): upstream's snapshot when the run started (it extracts what is visible in
+    # it), the snapshot of the run the last publish came from (rows committed since are taken whatever their
+    # date), and the day after the latest date such a row may have (the later of the run date and the watermark)
+    upstream_snapshot: str = field(default="", hash=False, compare=False)
+    late_since: str = field(default="", hash=False, compare=False)
+    late_until: date | None = field(default=None, hash=False, compare=False)
 
     @property
     def branch(self) -> str:

@@ -1,4 +1,5 @@
-"""Table upkeep, weekly, under the writer lock (never beside a daily run): per table, small data files are
+"""Table upkeep, weekly, under the writer lock (never beside a daily run) and logged in the publish log as it
+begins and ends (a run elsewhere that overlaps it publishes nothing): per table, small data files are
 compacted, snapshots older than the retention are expired with the files only they reference, and files no
 snapshot references (left by killed writes) are removed once older than the retention.
 
@@ -14,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pyiceberg.table.refs import SnapshotRefType
 from pyspark.sql import SparkSession
 
+from infra.errors import RainforestError
 from tables import lake
-from tables.publish import last_release
+from tables.publish import interrupted, last_release, log_state, log_upkeep
 from tables.spark import CATALOG
 
 PUBLISHED_TAG = "published"
@@ -51,7 +53,14 @@ ORPHAN_AGE = timedelta(days=1)  # Iceberg refuses less: a younger unreferenced f
 
 
 def maintain(spark: SparkSession, retention: timedelta) -> list[Upkeep]:
-    release = last_release()
+    """Upkeep of every table. An interrupted publish must be completed first (`publish.resume_interrupted`):
+    compaction would move main past its snapshots and expiry could delete them."""
+    rows, log_snapshot = log_state()
+    if interrupted(rows) is not None:
+        raise RainforestError("a publish is interrupted: complete it first (any `rainforest run`, or "
+                              "`rainforest maintain`, which completes it before upkeep)")
+    release = last_release(rows)
+    log_upkeep("began", log_snapshot)  # only if no run published since this read
     now = datetime.now(UTC).replace(tzinfo=None)  # the session's time zone is UTC
     cutoff, orphans = (f"{now - age:%Y-%m-%d %H:%M:%S}" for age in (retention, max(retention, ORPHAN_AGE)))
     done = []
@@ -71,4 +80,5 @@ def maintain(spark: SparkSession, retention: timedelta) -> list[Upkeep]:
             after = sizes(identifier)
             done.append(Upkeep(identifier, (before[0], after[0]), (before[1], after[1]),
                                time.monotonic() - started))
+    log_upkeep("ended")  # upkeep compacted the log too: its snapshot moved
     return done

@@ -66,8 +66,15 @@ def delete_gone_in_window(spark: SparkSession, spec: TableSpec, view: str, targe
 def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str, ctx: RunContext) -> None:
     """The run's window becomes what it extracted (rows gone upstream leave with it): a delete, which Iceberg
     does from file metadata alone while each file holds one run's rows, and an append. A merge would join every
-    extracted row with the table's rows of its dates."""
-    spark.sql(f"DELETE FROM {target} WHERE {run_window(spec, ctx)}")
+    extracted row with the table's rows of its dates; only rows committed late, outside the window, are merged."""
+    window = run_window(spec, ctx)
+    spark.sql(f"DELETE FROM {target} WHERE {window}")
+    late = output.where(f"NOT ({window})")  # committed after their day's run (tables.extract): any date
+    if ctx.late_since and late.limit(1).count():
+        output.where(window).writeTo(target).append()
+        late.createOrReplaceTempView(f"_late_{spec.name}")
+        spark.sql(merge_statement(spec, target, f"_late_{spec.name}", output.columns))  # never appended twice
+        return
     output.writeTo(target).append()
 
 

@@ -87,15 +87,34 @@ def _chown_to_postgres(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def _let_postgres_traverse(path: Path) -> None:
-    """The `postgres` user must reach its data folder: add traverse-only (o+x) where an ancestor lacks it."""
+def _postgres_can_traverse(folder: Path, postgres: pwd.struct_passwd) -> bool:
+    """Whether the `postgres` user may pass through the folder, by its mode bits for that user."""
+    info = folder.stat()
+    if info.st_uid == postgres.pw_uid:
+        return bool(info.st_mode & stat.S_IXUSR)
+    if info.st_gid in os.getgrouplist(postgres.pw_name, postgres.pw_gid):
+        return bool(info.st_mode & stat.S_IXGRP)
+    return bool(info.st_mode & stat.S_IXOTH)
+
+
+def _let_postgres_traverse(path: Path, project_folders: tuple[Path, ...]) -> None:
+    """The `postgres` user must reach its data folder: an ancestor inside the project's own folders (the
+    repository, the state folder) that stops it gets traverse-only (o+x). One outside them is never changed:
+    the stack refuses to start and says what to do."""
     if os.geteuid() != 0:
         return
-    for ancestor in reversed(path.parents):
-        mode = ancestor.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            log(f"allowing other users to traverse {ancestor} (o+x) so the postgres user reaches its data")
-            ancestor.chmod(mode | stat.S_IXOTH)
+    postgres = pwd.getpwnam("postgres")
+    own = [folder.resolve() for folder in project_folders]
+    for ancestor in reversed(path.resolve().parents):
+        if _postgres_can_traverse(ancestor, postgres):
+            continue
+        if not any(ancestor.is_relative_to(folder) for folder in own):
+            raise StackError(
+                f"the postgres user cannot reach its data in {path}: it may not traverse {ancestor}, which is outside "
+                f"the project, so the stack leaves it as it is; set RAINFOREST_HOME to a folder the postgres user "
+                f"can reach, or allow the traverse yourself with `chmod o+x {ancestor}`")
+        log(f"allowing other users to traverse {ancestor} (o+x) so the postgres user reaches its data")
+        ancestor.chmod(ancestor.stat().st_mode | stat.S_IXOTH)
 
 
 def postgres_healthy(cfg: Settings) -> bool:
@@ -114,7 +133,7 @@ def postgres_start(cfg: Settings) -> None:
         _ensure_database(cfg)
         return
     private_dir(base)
-    _let_postgres_traverse(base)
+    _let_postgres_traverse(base, (REPO_ROOT, cfg.home))
     _chown_to_postgres(base)
     if not (data / "PG_VERSION").exists():
         log("initialising the upstream PostgreSQL cluster")
@@ -224,8 +243,9 @@ GRPC_COMPONENTS = ("MASTER", "VOLUME", "FILER", "S3", "ADMIN", "WORKER", "MQ", "
 
 def _weed_security_environment(cfg: Settings) -> dict[str, str]:
     """SeaweedFS's security.toml as `WEED_*` variables: every internal HTTP read and write (filer, volume server)
-    signed with a generated key, every gRPC port mutual TLS with a local CA. Nothing reaches the lake's files
-    around the S3 credentials."""
+    signed with a generated key, every gRPC port and the master's HTTP API (file ids, volumes, collection deletes;
+    open to anyone otherwise) mutual TLS with a local CA. Nothing reaches the lake's files around the S3
+    credentials."""
     if not cfg.seaweedfs_jwt_key:
         raise StackError("RAINFOREST_SEAWEEDFS_JWT_KEY is empty; `rainforest stack up` generates it into .env")
     certificates = ensure_certificates(_weed_dir(cfg) / "tls")
@@ -236,6 +256,8 @@ def _weed_security_environment(cfg: Settings) -> dict[str, str]:
     for component in GRPC_COMPONENTS:
         environment[f"WEED_GRPC_{component}_CERT"] = str(certificates.cert)
         environment[f"WEED_GRPC_{component}_KEY"] = str(certificates.key)
+    environment |= {"WEED_HTTPS_MASTER_CERT": str(certificates.cert), "WEED_HTTPS_MASTER_KEY": str(certificates.key),
+                    "WEED_HTTPS_MASTER_CA": str(certificates.ca)}
     return environment
 
 

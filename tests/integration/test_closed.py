@@ -106,6 +106,29 @@ def test_seaweedfs_serves_no_table_file_without_credentials(spark: SparkSession)
     spark.sql("DROP TABLE lake.closed.probe PURGE")
 
 
+def assigned_file_id(context: ssl.SSLContext | None = None) -> str | None:
+    """The file id the master's `POST /dir/assign` hands out (over HTTPS with `context`), None when it refuses."""
+    url = f"{'https' if context else 'http'}://127.0.0.1:{MASTER}/dir/assign"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=5, context=context) as answer:
+            return json.load(answer).get("fid")
+    except (OSError, ValueError):  # an HTTP error status, a refused TLS handshake, an answer that is not JSON
+        return None
+
+
+def test_the_seaweedfs_master_assigns_no_file_id_without_a_client_certificate() -> None:
+    """Its HTTP API (file ids, volumes, deleting a bucket's collection) answers only holders of the local CA's
+    certificate, as its gRPC port does."""
+    certificates = ensure_certificates(settings().home / "seaweedfs" / "tls")
+    context = ssl.create_default_context(cafile=str(certificates.ca))
+    context.check_hostname = False
+    assert assigned_file_id() is None
+    assert assigned_file_id(context) is None
+    context.load_cert_chain(certificates.cert, certificates.key)
+    with urllib.request.urlopen(f"https://127.0.0.1:{MASTER}/dir/status", timeout=5, context=context) as answer:
+        assert answer.status == 200  # with the certificate the master answers: only the credentials were missing
+
+
 def tls_refuses_without_a_client_certificate(port: int, ca: Path) -> bool:
     context = ssl.create_default_context(cafile=str(ca))
     context.check_hostname = False

@@ -14,6 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from datagen.generate import generate
@@ -36,24 +37,35 @@ def both_reports() -> tuple[list[dict], list[dict]]:
     return report_rows("orders", START, FAR), report_rows("categories", START, FAR)
 
 
-def start_run(run_date: date, pause_at: str | None = None) -> subprocess.Popen[str]:
-    marker = settings().home / "paused"
+def start_run(run_date: date, pause_at: str | None = None, home: Path | None = None,
+              command: str = "run") -> subprocess.Popen[str]:
+    """`rainforest run` (or `maintain`) in a process group of its own; with `home`, from another state folder
+    (its own writer lock, as on another host) against the same lake."""
+    marker = (home or settings().home) / "paused"
     marker.unlink(missing_ok=True)
     env = {**os.environ, "RAINFOREST_PAUSE_MARKER": str(marker), "PYTHONUNBUFFERED": "1"}
+    if home:
+        env.update(RAINFOREST_HOME=str(home), RAINFOREST_JARS_DIR=str(settings().jars_dir))
     if pause_at:
         env["RAINFOREST_PAUSE_AT"] = pause_at
-    return subprocess.Popen([RAINFOREST, "run", "--date", str(run_date)], env=env, stdout=subprocess.PIPE,
+    arguments = ["run", "--date", str(run_date)] if command == "run" else [command, "--retention-days", "0"]
+    return subprocess.Popen([RAINFOREST, *arguments], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
-def kill_when_paused(process: subprocess.Popen[str], point: str) -> None:
-    """Wait until the run reaches `point`, then SIGKILL its whole process group (Python and the Spark JVM)."""
-    marker = settings().home / "paused"
+def wait_until_paused(process: subprocess.Popen[str], point: str, home: Path | None = None) -> Path:
+    marker = (home or settings().home) / "paused"
     deadline = time.monotonic() + 600
     while not (marker.exists() and point in marker.read_text()):
         assert process.poll() is None, f"the run ended before {point}:\n{process.communicate()[0][-3000:]}"
         assert time.monotonic() < deadline, f"the run never reached {point}"
         time.sleep(0.5)
+    return marker
+
+
+def kill_when_paused(process: subprocess.Popen[str], point: str) -> None:
+    """Wait until the run reaches `point`, then SIGKILL its whole process group (Python and the Spark JVM)."""
+    wait_until_paused(process, point)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
@@ -144,3 +156,74 @@ def test_a_service_restarted_mid_run_is_retried_or_fails_cleanly(days: None, ser
         assert main_snapshots() == before and both_reports() == reports
         finish(start_run(NEXT_DAY))
     assert both_reports() == (expected("orders", NEXT_DAY), expected("categories", NEXT_DAY))
+
+
+def test_a_writer_on_another_host_never_reverts_a_publish(days: None, tmp_path: Path) -> None:
+    """Two writers that do not share a writer lock: the one that built on a lake that changed before it could
+    publish fails, naming the other writer, and publishes nothing; every main is what the last publish says."""
+    other_host = tmp_path / "other-host"
+    late = start_run(NEXT_DAY, "publishing", home=other_host)
+    marker = wait_until_paused(late, "publishing", other_host)
+    finish(start_run(NEXT_DAY))  # this host's run builds and publishes the date meanwhile
+    marker.unlink()  # the other host's run goes on to publish what it built before that
+    output = late.communicate(timeout=600)[0]
+    assert late.returncode == 2, output[-3000:]
+    assert "another writer published to the lake since this run started" in output, output[-3000:]
+    assert "Traceback" not in output
+    release = last_release()
+    assert release is not None and interrupted(log_rows()) is None
+    assert {name: snapshot for name, snapshot in main_snapshots().items() if name in release.snapshots} \
+        == release.snapshots
+    assert both_reports() == (expected("orders", NEXT_DAY), expected("categories", NEXT_DAY))
+
+
+def test_upkeep_after_a_killed_publish_completes_it_and_the_next_run_succeeds(days: None) -> None:
+    kill_when_paused(start_run(NEXT_DAY, "published:gold.daily_product_revenue"),
+                     "published:gold.daily_product_revenue")
+    assert interrupted(log_rows()) is not None
+    output = finish(start_run(NEXT_DAY, command="maintain"))  # compacts mains and expires with zero retention
+    assert "completed the publish of" in output
+    assert interrupted(log_rows()) is None
+    finish(start_run(NEXT_DAY))
+    assert both_reports() == (expected("orders", NEXT_DAY), expected("categories", NEXT_DAY))
+
+
+def test_a_lake_that_stops_answering_mid_publish_is_reported_as_a_publish_half_done(days: None) -> None:
+    reports = both_reports()
+    process = start_run(NEXT_DAY, "published:silver.fact_orders")  # some mains have moved
+    marker = wait_until_paused(process, "published:silver.fact_orders")
+    stack.down(["seaweedfs"])
+    try:
+        marker.unlink()
+        output = process.communicate(timeout=600)[0]
+    finally:
+        stack.up(["seaweedfs"])
+    assert process.returncode == 2, output[-3000:]
+    assert "did not answer" in output and "its publish may be half done" in output, output[-3000:]
+    assert "main is unchanged" not in output and "Traceback" not in output
+    assert both_reports() == reports
+    assert "completed the publish of" in finish(start_run(NEXT_DAY))
+    assert both_reports() == (expected("orders", NEXT_DAY), expected("categories", NEXT_DAY))
+
+
+def test_an_order_committed_after_its_day_was_published_arrives_with_the_next_run(days: None) -> None:
+    """A long transaction: an order (and its item) stamped on a published day, committed only after a run that
+    could not see it. The next run takes it, restates its day, and both reports equal the oracle."""
+    late = psycopg2.connect(settings().upstream_dsn)
+    try:
+        with late.cursor() as cur:
+            cur.execute("INSERT INTO rainforest.orders SELECT 99000000777, buyer_id, %(at)s, 123.45, %(at)s "
+                        "FROM rainforest.orders LIMIT 1", {"at": f"{KILL_DAY} 12:00"})
+            cur.execute("INSERT INTO rainforest.orderitem SELECT 99000000777, 99000000777, product_id, seller_id, "
+                        "1, 123.45, 0, %(at)s FROM rainforest.orderitem LIMIT 1", {"at": f"{KILL_DAY} 12:01"})
+        finish(start_run(NEXT_DAY))  # the transaction is open: this run cannot see the order
+        assert both_reports() == (expected("orders", NEXT_DAY), expected("categories", NEXT_DAY))
+        before = [row for row in both_reports()[0] if row["order_date"] == KILL_DAY]
+        late.commit()
+    finally:
+        late.close()
+    finish(start_run(NEXT_DAY))
+    orders, categories = both_reports()
+    assert (orders, categories) == (expected("orders", NEXT_DAY), expected("categories", NEXT_DAY))
+    day = next(row for row in orders if row["order_date"] == KILL_DAY)
+    assert day["order_count"] == before[0]["order_count"] + 1

@@ -57,3 +57,25 @@ def test_rows_read_once_and_extended_by_own_appends_match_the_lake_after_another
     assert sorted(row["run_id"] for row in publish.log_rows()) == in_the_lake() == [
         "elsewhere", "first", "second", "third"]
     assert catalog().load_table(PROBE).properties.items() >= META_PROPERTIES.items()
+
+
+def test_a_retried_publish_records_its_checks_once(upstream: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tables import dq_history
+    from tables.runner import TableResult
+    from tables.spec import RunContext
+
+    ensure_namespaces()
+    monkeypatch.setattr(dq_history, "DQ_METRICS", "meta.dq_metrics_probe")
+    if catalog().table_exists("meta.dq_metrics_probe"):
+        catalog().purge_table("meta.dq_metrics_probe")
+    try:
+        ctx = RunContext(date(2026, 11, 3))
+        result = TableResult("silver.fact_orders", 1, 300, 1.0,
+                             [{"check": "row_count > 0", "value": 300, "outcome": "pass"}])
+        dq_history.record([result], ctx)
+        dq_history.record([result], ctx)  # the publish task's retry after a dropped connection
+        dq_history.record([result], RunContext(date(2026, 11, 3)))  # another run of the date
+        rows = catalog().load_table("meta.dq_metrics_probe").scan().to_arrow().to_pylist()
+        assert len(rows) == 2 and ctx.branch in {row["run_id"] for row in rows}  # one row per run
+    finally:
+        catalog().purge_table("meta.dq_metrics_probe")

@@ -15,7 +15,7 @@ from infra.errors import QualityGateError, ServiceUnavailableError
 from infra.settings import settings
 from tables import dq_history, quality
 from tables.lake import catalog
-from tables.publish import last_release, published_rows_of
+from tables.publish import complete_runs, last_release, log_rows, published_dates, published_rows_of
 from tables.registry import table
 from tables.reports import report_rows
 from tables.spark import get_spark
@@ -160,3 +160,36 @@ def test_trend_checks_judge_the_run_date_against_the_quality_history_in_the_lake
                for line in outcome.failures), outcome.failures
     with pytest.raises(QualityGateError, match="trend sum\\(total_price\\): .* on the run date, expected .* to "):
         quality.gate(outcome, "trend_test")
+
+
+def test_a_real_spike_publishes_with_a_reason_and_a_business_rule_is_never_accepted(
+        published: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A day twenty times busier than a generated history fails the trend gate, which names the command that
+    accepts it; accepted with a reason it publishes, and the reason and outcome are on record."""
+    day = max(published_dates(log_rows()))  # a rerun: trend checks make silver.fact_orders audited again
+    release, spec, spark = last_release(), table("silver.fact_orders"), get_spark()
+    assert release is not None
+    rows = published_rows_of(spark, spec, release, day)
+    orders, revenue = rows.selectExpr("count(*)", "sum(total_price)").first()
+    quiet = quality.trend_checks(day, generated_history(day, {"row_count": float(orders),
+                                                              "sum(total_price)": float(revenue)}, 0.05, "quiet"))
+    monkeypatch.setattr(quality, "trend_checks", lambda *_: quiet)
+    with pytest.raises(QualityGateError, match=f'rainforest run --date {day} --accept-trend "REASON"') as failure:
+        rainforest_daily(run_date=day)
+    assert failure.value.table == "silver.fact_orders"
+
+    rainforest_daily(run_date=day, accept_trend="launch-day sale")
+    accepted = last_release()
+    assert accepted is not None and accepted.run_date == day
+    reasons = {row["accepted_trend"] for row in log_rows() if row["run_id"] == accepted.run_id
+               and row["state"] == "intent"}
+    assert len(reasons) == 1 and reasons.pop().startswith("launch-day sale (accepted by ")
+    recorded = dq_history.history(["silver.fact_orders"], complete_runs(log_rows()), day, 1)
+    assert {row["check_name"]: row["outcome"] for row in recorded if row["check_name"].startswith("trend ")} == {
+        "trend row_count": quality.ACCEPTED, "trend sum(total_price)": quality.ACCEPTED}
+
+    duplicated = rows.unionByName(rows.limit(1))
+    outcome = quality.scan(spark, spec, lambda _: duplicated, "trend_test/accepted", quiet["silver.fact_orders"],
+                           accept_trend="not for business rules")
+    assert not outcome.passed and "duplicate_count(order_id) = 0: fail (value 1)" in outcome.failures
+    assert not [line for line in outcome.failures if line.startswith("trend ")]  # those were accepted

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.settings import settings
 from tables.publish import log_rows, published_dates
 from tables.registry import all_tables
 
@@ -62,7 +63,8 @@ def test_nothing_leaves_the_machine(quiet_run: tuple[subprocess.CompletedProcess
 def test_no_telemetry_is_turned_on_in_the_fresh_home(
         quiet_run: tuple[subprocess.CompletedProcess[str], str, Path]) -> None:
     _, _, home = quiet_run
-    soda = home / ".soda" / "config.yml"
+    assert not (home / ".soda").exists()  # Soda's config is the project's own, not the user's
+    soda = settings().home / "soda" / "config.yml"
     assert soda.exists() and "send_anonymous_usage_stats: false" in soda.read_text()
     for path in home.rglob("*"):
         if path.is_file() and path.stat().st_size < 1_000_000:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.settings import REPO_ROOT
 from tables.quality import checked_columns, declared_checks
 from tables.registry import table
+
+USERS_SODA_CONFIG = b"send_anonymous_usage_stats: true\nuser_cookie_id: mine  # the user's own, kept as it is\n"
 
 
 def test_keys_and_references_are_checked_from_the_declaration() -> None:
@@ -31,3 +40,24 @@ def test_only_the_columns_the_checks_name_are_read_unless_a_schema_check_reads_t
     assert checked_columns(columns, required) == ["event_id", "event_type", "order_id", "page_url"]
     typed = required + "      warn:\n        when wrong column type:\n          event_id: string\n"
     assert checked_columns(columns, typed) == columns
+
+
+def test_soda_usage_statistics_are_off_and_the_users_soda_config_is_left_alone(tmp_path: Path) -> None:
+    home, state = tmp_path / "home", tmp_path / "state"
+    users_config = home / ".soda" / "config.yml"
+    users_config.parent.mkdir(parents=True)
+    users_config.write_bytes(USERS_SODA_CONFIG)
+    # a process of its own: Soda reads its config once per process, when `soda.scan` is first imported
+    statistics_on = subprocess.run(
+        [sys.executable, "-c", "from tables.quality import disable_soda_telemetry\n"
+         "disable_soda_telemetry()\n"
+         "import soda.scan\n"
+         "from soda.telemetry.soda_telemetry import SodaTelemetry\n"
+         "print(SodaTelemetry.get_instance().soda_config.send_anonymous_usage_stats)"],
+        env=os.environ | {"HOME": str(home), "RAINFOREST_HOME": str(state), "PYTHONPATH": str(REPO_ROOT)},
+        cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
+    assert statistics_on == "False"
+    assert users_config.read_bytes() == USERS_SODA_CONFIG
+    assert sorted(path.name for path in home.rglob("*")) == [".soda", "config.yml"]
+    assert not (tmp_path / ".soda").exists()  # nor Soda's fallback beside the working directory
+    assert stat.S_IMODE((state / "soda" / "config.yml").stat().st_mode) == 0o600

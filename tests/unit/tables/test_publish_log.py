@@ -1,0 +1,35 @@
+"""Publishes are ordered by the log's sequence numbers, not by the clocks of the hosts that wrote them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from tables.publish import COMPLETE, INTENT, UPKEEP, last_release, last_upstream_snapshot, releases
+
+
+def row(run_id: str, state: str, sequence: int | None, at: datetime, table: str | None = None,
+        upstream: str | None = None) -> dict[str, object]:
+    return {"run_id": run_id, "run_date": date(2026, 11, 3), "state": state, "published_at": at,
+            "table_name": table, "snapshot_id": 1 if table else None, "sequence": sequence,
+            "upstream_snapshot": upstream}
+
+
+def test_a_later_publish_from_a_host_whose_clock_is_behind_is_still_the_last() -> None:
+    rows = [row("first", INTENT, 1, datetime(2026, 11, 4, 6), "silver.fact_orders", "10:12:"),
+            row("first", COMPLETE, 2, datetime(2026, 11, 4, 6)),
+            row("second", INTENT, 3, datetime(2026, 11, 4, 5), "silver.fact_orders", "20:25:21"),
+            row("second", COMPLETE, 4, datetime(2026, 11, 4, 5)),
+            row("upkeep_x", UPKEEP, 5, datetime(2026, 11, 4, 7))]
+    assert [release.run_id for release in releases(rows, COMPLETE)] == ["first", "second"]
+    release = last_release(rows)
+    assert release is not None and release.run_id == "second"
+    assert last_upstream_snapshot(rows) == "20:25:21"
+
+
+def test_rows_of_an_earlier_version_without_a_sequence_come_first_by_time() -> None:
+    rows = [row("new", INTENT, 1, datetime(2026, 11, 1), "gold.x"), row("new", COMPLETE, 2, datetime(2026, 11, 1)),
+            row("old", INTENT, None, datetime(2026, 11, 2), "gold.x"),
+            row("old", COMPLETE, None, datetime(2026, 11, 2))]
+    release = last_release(rows)
+    assert release is not None and release.run_id == "new"
+    assert last_upstream_snapshot(rows) == ""
