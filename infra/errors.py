@@ -39,6 +39,11 @@ class QualityGateError(RainforestError):
         self.failures = failures
 
 
+def fix_hint(run_date: object) -> str:
+    """What a failed check asks of the person running the date."""
+    return f"fix the data upstream (or the model), then run `rainforest run --date {run_date}` again"
+
+
 class RunFailedError(RainforestError):
     """A daily run failed; the branch it wrote is kept and main is unchanged."""
 

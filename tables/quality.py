@@ -13,7 +13,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from infra.errors import QualityGateError
+from infra.errors import QualityGateError, fix_hint
 from infra.private import private_dir, write_private
 from infra.settings import REPO_ROOT, settings
 from tables import dq_history, registry, trends
@@ -157,7 +157,7 @@ def gate(outcome: ScanOutcome, branch: str, run_date: date | None = None) -> Non
         hint = (f"only trend checks failed: if the figure is real (a sale, a launch), accept it with `rainforest run "
                 f"--date {run_date} --accept-trend \"REASON\"`")
     else:
-        hint = f"fix the data upstream (or the model), then run `rainforest run --date {run_date}` again"
+        hint = fix_hint(run_date)
     raise QualityGateError(outcome.table, branch, failures, str(outcome.report_path), hint)
 
 

@@ -7,6 +7,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType
 
+from infra.errors import QualityGateError, fix_hint
 from tables import registry
 from tables.dates import Dates, date_partition_column, on_dates_condition, on_dates_sql
 from tables.extract import source_filter
@@ -24,7 +25,25 @@ def merge_statement(spec: TableSpec, target: str, view: str, columns: list[str],
             f"WHEN MATCHED AND ({changed}) THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
 
 
-def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -> None:
+MERGE_CARDINALITY = ("MERGE_CARDINALITY_VIOLATION", "with multiple rows of the source table")
+
+
+def merge(spark: SparkSession, spec: TableSpec, statement: str, rows: DataFrame, ctx: RunContext) -> None:
+    """Run a MERGE of `rows`. Rows that hold a key twice make Spark refuse the merge when the key is in the table
+    already (a rerun); that is the gate's duplicate check failing, and is said so, not as a JVM stack trace."""
+    try:
+        spark.sql(statement)
+    except Exception as error:
+        if not any(marker in str(error) for marker in MERGE_CARDINALITY):
+            raise
+        keys = ", ".join(spec.keys)
+        duplicated = rows.groupBy(*spec.keys).count().where("count > 1").count()
+        raise QualityGateError(spec.identifier, ctx.branch, [f"duplicate_count({keys}) = 0: fail (value {duplicated})"],
+                               "none: the merge refused the keys the run's rows hold twice",
+                               fix_hint(ctx.run_date)) from None
+
+
+def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str, ctx: RunContext) -> None:
     """Make the table equal `output`, touching only what differs: a copy-on-write MERGE or DELETE rewrites
     every file it matches, so rows that did not change are left out, and an unchanged table commits nothing
     (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted."""
@@ -37,7 +56,7 @@ def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str) -
         .union(gone.limit(1).select(F.lit("gone").alias("difference"))).collect())}
     if "changed" in differences:
         changed.createOrReplaceTempView(f"_changed_{spec.name}")
-        spark.sql(merge_statement(spec, target, f"_changed_{spec.name}", output.columns))
+        merge(spark, spec, merge_statement(spec, target, f"_changed_{spec.name}", output.columns), changed, ctx)
     if "gone" in differences:
         output.createOrReplaceTempView(f"_new_{spec.name}")
         match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
@@ -73,7 +92,8 @@ def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, targ
     if ctx.late_since and late.limit(1).count():
         output.where(window).writeTo(target).append()
         late.createOrReplaceTempView(f"_late_{spec.name}")
-        spark.sql(merge_statement(spec, target, f"_late_{spec.name}", output.columns))  # never appended twice
+        merge(spark, spec, merge_statement(spec, target, f"_late_{spec.name}", output.columns), late,
+              ctx)  # never appended twice
         return
     output.writeTo(target).append()
 
@@ -86,13 +106,13 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunConte
         column = date_partition_column(spec)
         on_dates = "" if column is None or not dates else on_dates_sql(
             f"t.{column}", isinstance(output.schema[column].dataType, DateType), dates)
-        spark.sql(merge_statement(spec, target, view, output.columns, on_dates))
+        merge(spark, spec, merge_statement(spec, target, view, output.columns, on_dates), output, ctx)
         if spec.window_of is not None:
             delete_gone_in_window(spark, spec, view, target, ctx)
     elif spec.write_mode is WriteMode.REPLACE_WINDOW:
         replace_window(spark, spec, output, target, ctx)
     elif spec.write_mode is WriteMode.SYNC:
-        sync(spark, spec, output, target)
+        sync(spark, spec, output, target, ctx)
     elif spec.write_mode is WriteMode.OVERWRITE_DATES:
         if dates == []:
             return  # no date to recompute (a quiet day): nothing is replaced
