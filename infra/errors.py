@@ -118,6 +118,8 @@ def transient_service(error: BaseException) -> str | None:
     if any(_catalog_answered_5xx(link) for link in chain):
         return CATALOG
     text = "\n".join(f"{type(link).__module__}.{type(link).__name__}: {link}" for link in chain)
+    if "TABLE_OR_VIEW_NOT_FOUND" in text and "branch_run_" in text:
+        return CATALOG  # a run's own branch is "not found" only while a restarting catalog's filer is not up yet
     if not any(marker in text for marker in TRANSIENT_MARKERS):
         return None
     return next((service for service, markers in TRANSIENT_SERVICES if any(m in text for m in markers)),

@@ -38,6 +38,14 @@ def test_the_jvm_side_of_a_restarting_lake_is_transient() -> None:
     assert transient_service(s3) == S3
 
 
+def test_a_run_branch_not_found_while_the_catalog_restarts_is_transient() -> None:
+    restarting = Exception("[TABLE_OR_VIEW_NOT_FOUND] The table or view `lake`.`bronze`.`category`."
+                           "`branch_run_20261110_20261130t085607z_20bb0d` cannot be found.")
+    assert transient_service(restarting) == CATALOG
+    assert transient_service(Exception("[TABLE_OR_VIEW_NOT_FOUND] The table or view `lake`.`gold`.`nope` "
+                                       "cannot be found.")) is None
+
+
 @pytest.mark.parametrize("error", [NoSuchTableError("Table does not exist: silver.nope"),
                                    ValueError("Invalid date 2026-13-45"),
                                    QualityGateError("silver.fact_orders", "run_x", ["duplicate_count(order_id) = 2"],
