@@ -100,6 +100,7 @@ class Settings:
     seaweedfs_jwt_key: str
     warehouse: str
     spark_master: str
+    spark_auth_secret: str  # a standalone cluster's master, workers and drivers share it (spark.authenticate)
     spark_driver_memory: str
     spark_driver_host: str
     shuffle_partitions: int
@@ -114,6 +115,11 @@ class Settings:
     def spark_events_dir(self) -> Path:
         """Spark's event logs, which the history server reads."""
         return self.home / "spark-events"
+
+    def spark_auth_environment(self) -> dict[str, str]:
+        """The standalone cluster's shared secret where Spark's security manager reads it first: the environment
+        of its JVMs (a `--conf` or `-D` would show in `ps`)."""
+        return {"_SPARK_AUTH_SECRET": self.spark_auth_secret}
 
     def s3_environment(self) -> dict[str, str]:
         """S3 and catalog (SigV4) credentials as the AWS SDK's environment variables: the Spark JVMs read them
@@ -164,6 +170,7 @@ def settings() -> Settings:
         seaweedfs_jwt_key=_get(env, "RAINFOREST_SEAWEEDFS_JWT_KEY", ""),
         warehouse=_get(env, "RAINFOREST_WAREHOUSE", "s3://lake/"),
         spark_master=_get(env, "SPARK_MASTER", "local[*]"),
+        spark_auth_secret=_get(env, "RAINFOREST_SPARK_AUTH_SECRET", ""),
         spark_driver_memory=_get(env, "RAINFOREST_SPARK_DRIVER_MEMORY", "4g"),
         spark_driver_host=_get(env, "RAINFOREST_SPARK_DRIVER_HOST", "127.0.0.1"),
         shuffle_partitions=int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),

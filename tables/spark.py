@@ -11,7 +11,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from infra.errors import StackError
-from infra.private import private_dir
+from infra.private import private_dir, write_private
 from infra.settings import Settings, settings
 
 CATALOG = "lake"
@@ -90,6 +90,16 @@ def session_conf(cfg: Settings) -> dict[str, str]:
     }
 
 
+def driver_secret_conf(cfg: Settings) -> Path:
+    """A private Spark configuration folder whose spark-defaults.conf turns `spark.authenticate` on with the
+    standalone cluster's secret: a driver needs the secret in its configuration, and PySpark passes the
+    session's settings to the JVM as command-line arguments, which `ps` shows."""
+    folder = private_dir(cfg.home / "spark" / "driver-conf")
+    write_private(folder / "spark-defaults.conf",
+                  f"spark.authenticate true\nspark.authenticate.secret {cfg.spark_auth_secret}\n")
+    return folder
+
+
 def start_in_background() -> None:
     """Start the session on a thread of its own, so its seconds of JVM start overlap the imports and checks
     that come first; `get_spark` then waits for it. If the start fails there, `get_spark` on the caller's
@@ -112,6 +122,9 @@ def get_spark(app_name: str = "rainforest") -> SparkSession:
             return _session
         cfg = settings()
         os.environ.update(cfg.s3_environment())
+        standalone = cfg.spark_master.startswith("spark://")
+        if standalone:  # the cluster admits only drivers that know its secret
+            os.environ["SPARK_CONF_DIR"] = str(driver_secret_conf(cfg))
         os.environ.setdefault("SPARK_LOCAL_IP", cfg.spark_driver_host)
         private_dir(cfg.spark_events_dir)
         builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)

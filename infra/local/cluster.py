@@ -1,5 +1,7 @@
 """A Spark standalone cluster as local processes from the pyspark installation (`spark-class`): one master,
-two workers and a history server, all on 127.0.0.1. Flows use it with SPARK_MASTER=spark://127.0.0.1:7077."""
+two workers and a history server, all on 127.0.0.1. Flows use it with SPARK_MASTER=spark://127.0.0.1:7077.
+Master, workers and drivers authenticate with a shared secret (`spark.authenticate`); the master's REST
+submission API, which takes no authentication, is off."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pyspark
 
+from infra.errors import StackError
 from infra.local.daemon import log, port_open, running, spawn, terminate, wait_until
 from infra.private import private_dir
 from infra.settings import Settings, settings
@@ -58,8 +61,14 @@ def alive_workers() -> int:
 def up() -> None:
     cfg = settings()
     private_dir(cfg.spark_events_dir)
+    if not cfg.spark_auth_secret:
+        raise StackError("RAINFOREST_SPARK_AUTH_SECRET is empty; `rainforest stack up` generates it into .env")
+    authenticated = "-Dspark.authenticate=true"  # the secret itself comes from the environment
     env = {
         **cfg.s3_environment(),  # executors inherit the workers' environment: keys never on a command line
+        **cfg.spark_auth_environment(),
+        "SPARK_MASTER_OPTS": f"{authenticated} -Dspark.master.rest.enabled=false",
+        "SPARK_WORKER_OPTS": authenticated,
         "SPARK_HOME": str(SPARK_HOME),
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_LOCAL_IP": "127.0.0.1",

@@ -32,7 +32,7 @@ JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
 # `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets.
 TABLE_BUCKETS = ("lake", "lake-test", "lake-bench")
 GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY",
-                     "RAINFOREST_PREFECT_AUTH", "RAINFOREST_SEAWEEDFS_JWT_KEY")
+                     "RAINFOREST_PREFECT_AUTH", "RAINFOREST_SEAWEEDFS_JWT_KEY", "RAINFOREST_SPARK_AUTH_SECRET")
 
 
 def ensure_env_file(path: Path = ENV_FILE) -> None:

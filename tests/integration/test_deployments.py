@@ -86,6 +86,16 @@ def test_a_run_scheduled_for_the_next_morning_publishes_the_day_before_through_a
     assert [row["order_date"] for row in report_rows("orders", DEPLOYED_DAY, DEPLOYED_DAY)] == [DEPLOYED_DAY]
 
 
+STRANGER = f"""
+from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("spark://127.0.0.1:{cluster.MASTER_PORT}").config("spark.authenticate", "true")
+         .config("spark.authenticate.secret", "not-the-cluster-secret")
+         .config("spark.driver.host", "127.0.0.1").config("spark.ui.enabled", "false").getOrCreate())
+spark.range(1).count()
+print("ran a job")
+"""  # a driver with a wrong secret: the master never registers it, so it runs nothing
+
+
 def test_daily_flow_on_the_standalone_cluster_is_listed_by_the_history_server(published: None) -> None:
     generate(CLUSTER_DAY, 1, 300, seed=7)
     cluster.up()
@@ -105,6 +115,9 @@ def test_daily_flow_on_the_standalone_cluster_is_listed_by_the_history_server(pu
         from infra.local.daemon import wait_until
         wait_until(lambda: any(app["name"] == "rainforest" for app in completed_apps()),
                    "the history server listing the completed run", timeout=60)
+        stranger = subprocess.run([sys.executable, "-c", STRANGER], capture_output=True, text=True, timeout=300)
+        assert stranger.returncode != 0 and "ran a job" not in stranger.stdout, stranger.stdout[-2000:]
+        assert "All masters are unresponsive" in stranger.stderr, stranger.stderr[-2000:]
     finally:
         cluster.down()
     assert [row["order_date"] for row in report_rows("orders", CLUSTER_DAY, CLUSTER_DAY)] == [CLUSTER_DAY]
