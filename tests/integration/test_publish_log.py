@@ -12,6 +12,7 @@ from tables import publish
 from tables.lake import catalog
 from tables.table_state import META_PROPERTIES, ensure_namespaces
 
+pytestmark = pytest.mark.integration
 PROBE = "meta.publish_log_probe"
 
 
