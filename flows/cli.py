@@ -60,10 +60,8 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from infra.local.stack import use_local_prefect_server
-    from tables.spark import start_in_background
 
     use_local_prefect_server()  # before Prefect is imported: it reads its settings once
-    start_in_background()
     from flows.daily import ensure_days_over, rainforest_daily
 
     ensure_days_over([args.date])
@@ -75,10 +73,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise RainforestError(f"--end {args.end} is before --start {args.start}; nothing was run")
     from infra.local.stack import use_local_prefect_server
-    from tables.spark import start_in_background
 
     use_local_prefect_server()  # before Prefect is imported: it reads its settings once
-    start_in_background()
     from flows.daily import ensure_days_over, rainforest_backfill
 
     ensure_days_over([args.end])

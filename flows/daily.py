@@ -33,7 +33,7 @@ from tables import dq_history, publish, quality, reconcile, restatements, runner
 from tables.extract import upstream_snapshot
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
-from tables.spark import get_spark
+from tables.spark import get_spark, session_id
 from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
@@ -294,7 +294,8 @@ def run_dates(dates: list[date], full_refresh: bool = False,
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
         ensure_namespaces()
         get_spark()
-        say("Spark session on %s", settings().spark_master)
+        say("Spark session %s on the Connect server %s:%d", session_id(), settings().spark_connect_host,
+            settings().spark_connect_port)
         resume_interrupted_publish()
         behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
         if behind:

@@ -67,12 +67,15 @@ class ConcurrentWriterError(RainforestError):
 
 CATALOG = "Iceberg REST catalog (SeaweedFS)"
 S3 = "S3 store (SeaweedFS)"
+SPARK = "Spark Connect server"
 TRANSIENT_SERVICES = (
     ("PostgreSQL (upstream database)", ("PSQLException", "org.postgresql", "psycopg2.OperationalError",
                                         "terminating connection", "the database system is")),
     (CATALOG, ("RESTException", "ServiceFailureException", "ServiceUnavailable", "NoHttpResponseException",
                "8181")),
     (S3, ("SdkClientException", "S3Exception", "Unable to execute HTTP request", "8333", "AWS Error")),
+    # Last: every error of the JVM reaches the client through Connect, the server's own faults name nothing above.
+    (SPARK, ("StatusCode.UNAVAILABLE", "SESSION_CHANGED", "SESSION_NOT_FOUND", "SparkConnectGrpcException")),
 )
 # A service that restarts refuses connections, drops them, or answers 5xx until every part of it is up (SeaweedFS's
 # catalog answers 500 "failed to fetch policies" until its filer listens): each of these is worth a retry.
@@ -81,7 +84,8 @@ TRANSIENT_MARKERS = ("Connection refused", "connection refused", "Connection res
                      "connection has been closed", "ConnectionError", "terminating connection",
                      "the database system is", "503", "NoHttpResponseException", "ServiceFailureException",
                      "ServiceUnavailableException", "code = Unavailable", "NETWORK_CONNECTION",
-                     "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "curlCode: 7", "Couldn't connect to server")
+                     "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "curlCode: 7", "Couldn't connect to server",
+                     "StatusCode.UNAVAILABLE", "INVALID_HANDLE.SESSION_CHANGED")
 
 
 def _catalog_answered_5xx(error: BaseException) -> bool:

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import psycopg2
 
-from infra.errors import CATALOG, S3, RainforestError, ServiceUnavailableError
+from infra.errors import CATALOG, S3, SPARK, RainforestError, ServiceUnavailableError
 from infra.settings import redacted, redacted_dsn, settings
 
 
@@ -66,6 +66,18 @@ def check_lake() -> None:
     check_s3()
 
 
+def check_spark() -> None:
+    cfg = settings()
+    try:
+        with socket.create_connection(("127.0.0.1" if cfg.spark_connect_host == "localhost"
+                                       else cfg.spark_connect_host, cfg.spark_connect_port), timeout=3):
+            pass
+    except OSError as error:
+        raise ServiceUnavailableError(SPARK, f"{cfg.spark_connect_host}:{cfg.spark_connect_port}",
+                                      str(error)) from error
+
+
 def check_services() -> None:
     connect_upstream().close()
     check_lake()
+    check_spark()

@@ -101,6 +101,9 @@ class Settings:
     warehouse: str
     spark_master: str
     spark_auth_secret: str  # a standalone cluster's master, workers and drivers share it (spark.authenticate)
+    spark_connect_host: str  # the Connect server as clients name it (`localhost`: see tables.spark.remote)
+    spark_connect_port: int
+    spark_connect_token: str  # every client presents it; the server reads it from its environment
     spark_driver_memory: str
     spark_driver_host: str
     shuffle_partitions: int
@@ -120,6 +123,10 @@ class Settings:
         """The standalone cluster's shared secret where Spark's security manager reads it first: the environment
         of its JVMs (a `--conf` or `-D` would show in `ps`)."""
         return {"_SPARK_AUTH_SECRET": self.spark_auth_secret}
+
+    def spark_connect_environment(self) -> dict[str, str]:
+        """The Connect server's token where it reads it (never its command line)."""
+        return {"SPARK_CONNECT_AUTHENTICATE_TOKEN": self.spark_connect_token}
 
     def s3_environment(self) -> dict[str, str]:
         """S3 and catalog (SigV4) credentials as the AWS SDK's environment variables: the Spark JVMs read them
@@ -171,6 +178,9 @@ def settings() -> Settings:
         warehouse=_get(env, "RAINFOREST_WAREHOUSE", "s3://lake/"),
         spark_master=_get(env, "SPARK_MASTER", "local[*]"),
         spark_auth_secret=_get(env, "RAINFOREST_SPARK_AUTH_SECRET", ""),
+        spark_connect_host=_get(env, "RAINFOREST_SPARK_CONNECT_HOST", "localhost"),
+        spark_connect_port=int(_get(env, "RAINFOREST_SPARK_CONNECT_PORT", "15002")),
+        spark_connect_token=_get(env, "RAINFOREST_SPARK_CONNECT_TOKEN", ""),
         spark_driver_memory=_get(env, "RAINFOREST_SPARK_DRIVER_MEMORY", "4g"),
         spark_driver_host=_get(env, "RAINFOREST_SPARK_DRIVER_HOST", "127.0.0.1"),
         shuffle_partitions=int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),

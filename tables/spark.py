@@ -1,28 +1,31 @@
-"""The one Spark session factory: local Spark by default, a standalone cluster when SPARK_MASTER is set."""
+"""Spark for the pipeline: one long-lived Spark Connect server (a service of the stack) and thin clients of it.
+
+The server holds the JVM, the jars and the lake's catalog; a run, a backfill, upkeep, a scan or a test opens one
+session on it (no JVM in the client). A session's id is recorded with the writer lock, so the next writer can stop
+every operation of a run that was killed before it touches the lake (`fence_session`)."""
 
 from __future__ import annotations
 
-import atexit
-import os
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from infra.errors import StackError
-from infra.private import private_dir, write_private
 from infra.settings import Settings, settings
 
 CATALOG = "lake"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 # The throughput collector: a run is batch work on few cores, and G1's concurrent threads compete with it. Measured
-# on 2 cores: daily run at 1M orders/day 177 → 155 s, at 100k 49 → 42 s; runs on small data are within noise
-# (README, Benchmark).
+# on 2 cores: daily run at 1M orders/day 177 → 155 s, at 100k 49 → 42 s (docs/benchmark.md).
 JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -XX:+UseParallelGC"
+USER_ID = "rainforest"
 _lock = threading.Lock()
 _session: SparkSession | None = None
-session_start_seconds: float | None = None  # how long this process's session took to start (benchmarks)
+_tagged = threading.local()
+session_start_seconds: float | None = None  # how long this process's session took to open (benchmarks)
 
 
 def qualified(table: str) -> str:
@@ -43,7 +46,7 @@ def spark_jars(cfg: Settings) -> list[Path]:
 
 def catalog_conf(cfg: Settings) -> dict[str, str]:
     """Iceberg REST catalog `lake` with SigV4 auth and S3FileIO, as SeaweedFS's own Spark suite connects. The
-    keys are not here: the AWS SDK takes them from the JVM's environment (`Settings.s3_environment`)."""
+    keys are not here: the AWS SDK takes them from the server JVM's environment (`Settings.s3_environment`)."""
     prefix = f"spark.sql.catalog.{CATALOG}"
     return {
         prefix: "org.apache.iceberg.spark.SparkCatalog",
@@ -62,20 +65,21 @@ def catalog_conf(cfg: Settings) -> dict[str, str]:
     }
 
 
-def session_conf(cfg: Settings) -> dict[str, str]:
-    jars = ",".join(str(path) for path in spark_jars(cfg))
+def server_conf(cfg: Settings) -> dict[str, str]:
+    """The Connect server's static settings (given at its start). No secret is here: the token, the S3 keys and a
+    cluster's secret reach the JVM through its environment, never its command line."""
     return {
-        "spark.jars": jars,
+        "spark.jars": ",".join(str(path) for path in spark_jars(cfg)),
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
-        "spark.sql.adaptive.enabled": "true",
-        "spark.sql.adaptive.coalescePartitions.enabled": "true",
-        "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024 * 1024),
-        "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        "spark.driver.memory": cfg.spark_driver_memory,
+        "spark.connect.grpc.binding.address": cfg.spark_driver_host,
+        "spark.connect.grpc.binding.port": str(cfg.spark_connect_port),
+        # A client killed with SIGKILL leaves its operations on the server: they are dropped once nobody has been
+        # attached to them for 30 s (default 5 min); the next writer also interrupts them at once (fence_session).
+        "spark.connect.execute.manager.detachedTimeout": "30s",
+        "spark.connect.execute.reattachable.senderMaxStreamDuration": "30s",
+        "spark.connect.session.manager.defaultSessionTimeout": "30min",
         # Nothing listens beyond loopback (a remote cluster sets RAINFOREST_SPARK_DRIVER_HOST), no web UI (the
-        # history server shows finished runs), and JDBC timestamps do not depend on the host's time zone.
+        # history server shows the server's work), and JDBC timestamps do not depend on the host's time zone.
         "spark.driver.host": cfg.spark_driver_host,
         "spark.driver.bindAddress": cfg.spark_driver_host,
         "spark.ui.enabled": "false",
@@ -86,54 +90,77 @@ def session_conf(cfg: Settings) -> dict[str, str]:
         "spark.eventLog.enabled": "true",
         "spark.eventLog.dir": f"file:{cfg.spark_events_dir}",
         "spark.eventLog.compress": "true",
+        "spark.sql.session.timeZone": "UTC",
         **catalog_conf(cfg),
     }
 
 
-def driver_secret_conf(cfg: Settings) -> Path:
-    """A private Spark configuration folder whose spark-defaults.conf turns `spark.authenticate` on with the
-    standalone cluster's secret: a driver needs the secret in its configuration, and PySpark passes the
-    session's settings to the JVM as command-line arguments, which `ps` shows."""
-    folder = private_dir(cfg.home / "spark" / "driver-conf")
-    write_private(folder / "spark-defaults.conf",
-                  f"spark.authenticate true\nspark.authenticate.secret {cfg.spark_auth_secret}\n")
-    return folder
+def session_conf(cfg: Settings) -> dict[str, str]:
+    """A client session's own settings (they do not change the server's defaults)."""
+    return {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024 * 1024),
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    }
 
 
-def start_in_background() -> None:
-    """Start the session on a thread of its own, so its seconds of JVM start overlap the imports and checks
-    that come first; `get_spark` then waits for it. If the start fails there, `get_spark` on the caller's
-    thread tries again and raises the error where it is handled."""
-
-    def start() -> None:
-        try:
-            get_spark()
-        except Exception:  # the caller's own get_spark raises it again
-            return
-
-    threading.Thread(target=start, name="spark-start", daemon=True).start()
+def remote(cfg: Settings, session_id: str) -> str:
+    """The Connect URL of a session. The host is `localhost`: with a token the client speaks plain gRPC only to
+    `localhost` (the local server has no TLS); to any other name it tries TLS."""
+    if not cfg.spark_connect_token:
+        raise StackError("RAINFOREST_SPARK_CONNECT_TOKEN is empty; `rainforest stack up` generates it into .env")
+    return (f"sc://{cfg.spark_connect_host}:{cfg.spark_connect_port}/;token={cfg.spark_connect_token};"
+            f"session_id={session_id};user_id={USER_ID}")
 
 
-def get_spark(app_name: str = "rainforest") -> SparkSession:
-    """Return the process's Spark session, creating it on first use (one session per flow run)."""
+def _connect(cfg: Settings, session_id: str) -> SparkSession:
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    return ConnectSession.builder.remote(remote(cfg, session_id)).create()
+
+
+def session_id() -> str:
+    """This process's session id on the server (opened on first use)."""
+    return get_spark().client._session_id  # type: ignore[attr-defined]
+
+
+def get_spark() -> SparkSession:
+    """This process's session on the Connect server, opened on first use; every thread's operations carry the
+    process's run tag."""
     global _session, session_start_seconds
     with _lock:
-        if _session is not None:
-            return _session
-        cfg = settings()
-        os.environ.update(cfg.s3_environment())
-        standalone = cfg.spark_master.startswith("spark://")
-        if standalone:  # the cluster admits only drivers that know its secret
-            os.environ["SPARK_CONF_DIR"] = str(driver_secret_conf(cfg))
-        os.environ.setdefault("SPARK_LOCAL_IP", cfg.spark_driver_host)
-        private_dir(cfg.spark_events_dir)
-        builder = SparkSession.builder.master(cfg.spark_master).appName(app_name)
-        for key, value in session_conf(cfg).items():
-            builder = builder.config(key, value)
-        started = time.monotonic()
-        spark = builder.getOrCreate()
-        session_start_seconds = time.monotonic() - started
-        spark.sparkContext.setLogLevel("ERROR")
-        atexit.register(spark.stop)  # completes the event log, so the history server lists the run as done
-        _session = spark
-        return spark
+        if _session is None:
+            cfg = settings()
+            started = time.monotonic()
+            spark = _connect(cfg, str(uuid.uuid4()))
+            for key, value in session_conf(cfg).items():
+                spark.conf.set(key, value)
+            session_start_seconds = time.monotonic() - started
+            _session = spark
+        spark = _session
+    tag = f"rainforest-{spark.client._session_id}"  # type: ignore[attr-defined]
+    if getattr(_tagged, "tag", None) != tag:
+        spark.addTag(tag)
+        _tagged.tag = tag
+    return spark
+
+
+def forget_session() -> None:
+    """Drop this process's session (after the server restarted, say); the next `get_spark` opens a new one."""
+    global _session
+    with _lock:
+        _session = None
+
+
+def fence_session(dead_session_id: str) -> list[str]:
+    """Stop every operation of a session whose client died (a killed run) and close that session: the server
+    interrupts them and closing waits until they have ended, so none of them changes a table afterwards.
+    Returns the ids of the operations that were still running."""
+    spark = _connect(settings(), dead_session_id)
+    try:
+        return spark.interruptAll()
+    finally:
+        spark.stop()  # releases the session on the server

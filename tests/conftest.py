@@ -25,7 +25,7 @@ from tables.spark import get_spark  # noqa: E402
 
 @pytest.fixture(scope="session")
 def spark() -> SparkSession:
-    return get_spark("rainforest-tests")
+    return get_spark()
 
 
 @pytest.fixture(scope="session")

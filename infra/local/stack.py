@@ -18,9 +18,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import pyspark
 
 from infra.errors import StackError
 from infra.local.daemon import log, pid_alive, port_open, running, spawn, terminate, wait_until
@@ -32,7 +35,8 @@ JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
 # `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets.
 TABLE_BUCKETS = ("lake", "lake-test", "lake-bench")
 GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY",
-                     "RAINFOREST_PREFECT_AUTH", "RAINFOREST_SEAWEEDFS_JWT_KEY", "RAINFOREST_SPARK_AUTH_SECRET")
+                     "RAINFOREST_PREFECT_AUTH", "RAINFOREST_SEAWEEDFS_JWT_KEY", "RAINFOREST_SPARK_AUTH_SECRET",
+                     "RAINFOREST_SPARK_CONNECT_TOKEN")
 
 
 def ensure_env_file(path: Path = ENV_FILE) -> None:
@@ -328,12 +332,70 @@ def use_local_prefect_server() -> None:
         os.environ["PREFECT_UI_URL"] = f"http://127.0.0.1:{cfg.prefect_port}"
 
 
+# --- Spark Connect server (the one JVM: runs, scans and tests are thin clients of it) --------------------------
+
+SPARK_HOME = Path(pyspark.__file__).parent
+CONNECT_SERVER = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
+def _spark_dir(cfg: Settings) -> Path:
+    return cfg.home / "spark"
+
+
+def driver_secret_conf(cfg: Settings) -> Path:
+    """A private Spark configuration folder whose spark-defaults.conf turns `spark.authenticate` on with the
+    standalone cluster's secret: the server (the cluster's driver) needs it in its configuration, and a `--conf`
+    would show in `ps`."""
+    folder = private_dir(_spark_dir(cfg) / "driver-conf")
+    write_private(folder / "spark-defaults.conf",
+                  f"spark.authenticate true\nspark.authenticate.secret {cfg.spark_auth_secret}\n")
+    return folder
+
+
+def spark_answers(cfg: Settings) -> bool:
+    """Whether the Connect server answers an authenticated request."""
+    from tables.spark import fence_session
+
+    if not port_open(cfg.spark_connect_port, cfg.spark_driver_host):
+        return False
+    try:
+        fence_session(str(uuid.uuid4()))  # opens, asks and closes a session of its own
+    except Exception:  # not ready yet; wait_until names the service and its log
+        return False
+    return True
+
+
+def spark_start(cfg: Settings) -> None:
+    from tables.spark import server_conf
+
+    base = private_dir(_spark_dir(cfg))
+    pidfile = base / "connect.pid"
+    if not running(pidfile):
+        private_dir(cfg.spark_events_dir)
+        env = {**cfg.s3_environment(), **cfg.spark_connect_environment(), "SPARK_HOME": str(SPARK_HOME),
+               "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": cfg.spark_driver_host}
+        if cfg.spark_master.startswith("spark://"):  # the cluster admits only drivers that know its secret
+            env["SPARK_CONF_DIR"] = str(driver_secret_conf(cfg))
+        settings_args = [arg for key, value in server_conf(cfg).items() for arg in ("--conf", f"{key}={value}")]
+        spawn(pidfile, base / "connect.log",
+              [str(SPARK_HOME / "bin" / "spark-submit"), "--class", CONNECT_SERVER, "--name", "rainforest-connect",
+               "--master", cfg.spark_master, "--driver-memory", cfg.spark_driver_memory, *settings_args,
+               "spark-internal"], env)
+    wait_until(lambda: spark_answers(cfg), f"Spark Connect server (log: {base / 'connect.log'})", timeout=120)
+
+
+def spark_stop(cfg: Settings) -> None:
+    terminate(_spark_dir(cfg) / "connect.pid", "Spark Connect server")
+
+
 SERVICES: tuple[Service, ...] = (
     Service("postgres", lambda c: f"127.0.0.1:{c.pg_port}", postgres_healthy, postgres_start, postgres_stop),
     Service("seaweedfs", lambda c: f"S3 {c.s3_endpoint}, Iceberg REST {c.catalog_uri}", seaweedfs_healthy,
             seaweedfs_start, seaweedfs_stop),
     Service("prefect", lambda c: f"{prefect_api_url(c)} (UI http://127.0.0.1:{c.prefect_port})", prefect_healthy,
             prefect_start, prefect_stop),
+    Service("spark", lambda c: f"Spark Connect sc://{c.spark_connect_host}:{c.spark_connect_port} on "
+            f"{c.spark_master}", spark_answers, spark_start, spark_stop),
 )
 
 

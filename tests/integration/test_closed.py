@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
+from pyspark.sql.connect.session import SparkSession as RemoteSession
 
 from infra.local.tls import ensure_certificates
 from infra.settings import ENV_FILE, settings
@@ -45,7 +46,8 @@ def stack_pids() -> dict[str, int]:
     home = settings().home
     return {"postgres": int((home / "postgres" / "data" / "postmaster.pid").read_text().split()[0]),
             "seaweedfs": int((home / "seaweedfs" / "weed.pid").read_text()),
-            "prefect": int((home / "prefect-server" / "server.pid").read_text())}
+            "prefect": int((home / "prefect-server" / "server.pid").read_text()),
+            "spark": int((home / "spark" / "connect.pid").read_text())}
 
 
 def http_status(url: str, headers: dict[str, str] | None = None) -> int:
@@ -65,11 +67,24 @@ def signed(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {(message + b'.' + signature).decode()}"}
 
 
-def test_the_spark_driver_listens_on_loopback_only_and_has_no_ui(spark: SparkSession) -> None:
-    jvm_pid = int(spark.sparkContext._jvm.ProcessHandle.current().pid())  # type: ignore[union-attr]
-    addresses = set(listening_ports(jvm_pid).values())
-    assert addresses and addresses <= LOOPBACK, addresses
-    assert spark.sparkContext.uiWebUrl is None
+def connect_answer(token: str | None) -> str:
+    """What the Connect server answers a client presenting `token` (None: no token at all)."""
+    cfg = settings()
+    url = f"sc://localhost:{cfg.spark_connect_port}/" + (f";token={token}" if token is not None else "")
+    try:
+        return str(RemoteSession.builder.remote(url).create().sql("SELECT 1 AS one").collect())
+    except Exception as error:
+        return str(error)
+
+
+def test_the_spark_connect_server_refuses_a_client_without_the_token() -> None:
+    assert "UNAUTHENTICATED" in connect_answer(None)
+    assert "UNAUTHENTICATED" in connect_answer("not-the-token")
+    assert connect_answer(settings().spark_connect_token) == "[Row(one=1)]"  # the token is all that was missing
+
+
+def test_the_spark_connect_server_has_no_web_ui(spark: SparkSession) -> None:
+    assert spark.conf.get("spark.ui.enabled") == "false"
 
 
 def test_every_service_of_the_stack_listens_on_loopback_only() -> None:
@@ -159,7 +174,8 @@ def test_every_other_seaweedfs_port_demands_a_client_certificate() -> None:
 
 def test_no_secret_on_a_command_line(spark: SparkSession) -> None:
     cfg = settings()
-    secrets = [cfg.s3_secret_key, cfg.pg_password, cfg.seaweedfs_jwt_key, cfg.prefect_auth.partition(":")[2]]
+    secrets = [cfg.s3_secret_key, cfg.pg_password, cfg.seaweedfs_jwt_key, cfg.prefect_auth.partition(":")[2],
+               cfg.spark_connect_token, cfg.spark_auth_secret]
     assert all(secrets)
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
