@@ -108,7 +108,7 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     """Run the table's checks, and `run_checks` (SodaCL computed for the run: trend checks), on `rows(spec)`,
     registered as a temp view named after the table, beside the tables it references (`rows(reference)`), and
     keep the JSON. The views are named after tables: scans that run at once need sessions of their own
-    (the runner's audits each get one from `SparkSession.newSession`)."""
+    (the runner's audits each get one from `tables.spark.own_session`)."""
     disable_soda_telemetry()  # before the import: importing soda.scan writes its config with usage stats on
     from soda.scan import Scan
 

@@ -6,9 +6,12 @@ every operation of a run that was killed before it touches the lake (`fence_sess
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -16,6 +19,9 @@ from pyspark.sql import SparkSession
 from infra.errors import StackError
 from infra.settings import Settings, settings
 
+# PySpark's functions (`F.lit`, …) build Connect expressions only in Connect mode, which a remote builder turns on
+# when it first runs; a transform may build columns before any session exists.
+os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
 CATALOG = "lake"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 # The throughput collector: a run is batch work on few cores, and G1's concurrent threads compete with it. Measured
@@ -117,9 +123,7 @@ def remote(cfg: Settings, session_id: str) -> str:
 
 
 def _connect(cfg: Settings, session_id: str) -> SparkSession:
-    from pyspark.sql.connect.session import SparkSession as ConnectSession
-
-    return ConnectSession.builder.remote(remote(cfg, session_id)).create()
+    return SparkSession.builder.remote(remote(cfg, session_id)).create()
 
 
 def session_id() -> str:
@@ -146,6 +150,21 @@ def get_spark() -> SparkSession:
         spark.addTag(tag)
         _tagged.tag = tag
     return spark
+
+
+@contextmanager
+def own_session() -> Iterator[SparkSession]:
+    """A session of its own on the server, with the run's settings and tag (its temp views are its own, so scans
+    that register views named after tables run side by side), closed on exit."""
+    cfg = settings()
+    spark = _connect(cfg, str(uuid.uuid4()))
+    try:
+        for key, value in session_conf(cfg).items():
+            spark.conf.set(key, value)
+        spark.addTag(f"rainforest-{session_id()}")
+        yield spark
+    finally:
+        spark.stop()
 
 
 def forget_session() -> None:

@@ -49,7 +49,8 @@ def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str, c
     (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted."""
     output = output.localCheckpoint()  # the transform runs once: both differences and the merge read its rows
     current = spark.table(target).select(*output.columns)
-    changed = output.subtract(current)
+    # Held, not recomputed: a MERGE whose source view reads its own target is not planned by Iceberg on Spark 4.1.
+    changed = output.subtract(current).localCheckpoint()
     gone = current.select(*spec.keys).subtract(output.select(*spec.keys))
     differences = {row.difference for row in (  # both looked for in one job
         changed.limit(1).select(F.lit("changed").alias("difference"))
