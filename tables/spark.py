@@ -52,7 +52,8 @@ def spark_jars(cfg: Settings) -> list[Path]:
 
 def catalog_conf(cfg: Settings) -> dict[str, str]:
     """Iceberg REST catalog `lake` with SigV4 auth and S3FileIO, as SeaweedFS's own Spark suite connects. The
-    keys are not here: the AWS SDK takes them from the server JVM's environment (`Settings.s3_environment`)."""
+    keys are not here: the AWS SDK takes them from the server JVM's environment (`Settings.s3_environment`), so
+    every session of a server works with the one store that server was started for."""
     prefix = f"spark.sql.catalog.{CATALOG}"
     return {
         prefix: "org.apache.iceberg.spark.SparkCatalog",
@@ -97,13 +98,14 @@ def server_conf(cfg: Settings) -> dict[str, str]:
         "spark.eventLog.dir": f"file:{cfg.spark_events_dir}",
         "spark.eventLog.compress": "true",
         "spark.sql.session.timeZone": "UTC",
-        **catalog_conf(cfg),
     }
 
 
 def session_conf(cfg: Settings) -> dict[str, str]:
-    """A client session's own settings (they do not change the server's defaults)."""
+    """A client session's own settings (they do not change the server's defaults), the lake's catalog among them:
+    tests and benchmarks use their own warehouse on the same server."""
     return {
+        **catalog_conf(cfg),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.sql.adaptive.enabled": "true",
