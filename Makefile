@@ -7,6 +7,7 @@ START ?= 2026-11-01
 DAYS ?= 3
 RUN_DATE ?= 2026-11-03
 ORDERS_PER_DAY ?= 2000
+SODA_SPARK_DF := soda-core-spark-df==3.5.6
 
 export PREFECT_HOME ?= $(CURDIR)/.state/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
@@ -23,6 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	PYTHONWARNINGS=ignore $(VENV)/bin/pip install -q -e '.[test]'  # no setuptools build chatter
+	$(VENV)/bin/pip install -q --no-deps $(SODA_SPARK_DF)  # its pyspark<4 pin overridden (pyproject.toml)
 	touch $@
 
 install: $(VENV)/.installed

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 
 from infra.errors import RainforestError, fault_detail, transient_service
+from infra.settings import settings
 
 
 def _date(text: str) -> date:
@@ -26,7 +27,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
     elif args.action == "down":
         stack.down(args.services)
     elif args.action == "status":
-        health = stack.status()
+        health = stack.status(args.services)
         print("\n".join(stack.status_lines(health)))
         return 0 if all(health.values()) else 1
     elif args.action == "env":
@@ -49,6 +50,14 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         cluster.down()
     print("\n".join(cluster.status_lines()))
     return 0
+
+
+def cmd_spark_server(args: argparse.Namespace) -> int:
+    """The Spark Connect server in the foreground (a container's command); `stack up` runs it in the background."""
+    from infra.local.stack import spark_server
+
+    command, env = spark_server(settings())
+    os.execve(command[0], command, {**os.environ, **env})
 
 
 def cmd_datagen(args: argparse.Namespace) -> int:
@@ -167,12 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rainforest", description="Rainforest daily lakehouse pipeline")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    stack = commands.add_parser("stack", help="the local stack (Postgres, SeaweedFS S3 + Iceberg REST)")
+    stack = commands.add_parser(
+        "stack", help="the local stack (Postgres, SeaweedFS S3 + Iceberg REST, Prefect, Spark Connect)")
     stack.add_argument("action", choices=("up", "down", "status", "env", "reset"))
-    stack.add_argument("services", nargs="*", help="only these services (up/down), e.g. prefect")
+    stack.add_argument("services", nargs="*", help="only these services (up/down/status), e.g. prefect")
     stack.add_argument("--yes", action="store_true", help="reset without asking")
     stack.set_defaults(handler=cmd_stack)
 
+    server = commands.add_parser("spark-server", help="run the Spark Connect server in the foreground (containers)")
+    server.set_defaults(handler=cmd_spark_server)
     cluster = commands.add_parser("cluster", help="the local Spark standalone cluster (master, 2 workers, history)")
     cluster.add_argument("action", choices=("up", "down", "status"))
     cluster.set_defaults(handler=cmd_cluster)

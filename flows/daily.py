@@ -26,14 +26,21 @@ from prefect.states import State
 from prefect.utilities.urls import url_for
 
 from flows.console import say
-from infra.errors import RainforestError, RunFailedError, UpstreamFailedError, fault_detail, transient_service
+from infra.errors import (
+    SPARK,
+    RainforestError,
+    RunFailedError,
+    UpstreamFailedError,
+    fault_detail,
+    transient_service,
+)
 from infra.health import check_services
 from infra.settings import settings
 from tables import dq_history, publish, quality, reconcile, restatements, runner, upkeep, upstream_schema
 from tables.extract import upstream_snapshot
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
-from tables.spark import get_spark, session_id
+from tables.spark import forget_session, get_spark, session_id
 from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
@@ -47,6 +54,8 @@ def retry_when_transient(_task: object, run: TaskRun, state: State) -> bool:
     """Retry a fault of a service that may come back (a restart, a dropped connection); never a failed check."""
     error = state.result(raise_on_failure=False)
     service = transient_service(error) if isinstance(error, BaseException) else None
+    if service == SPARK:
+        forget_session()  # a server that stopped lost its sessions: the retry opens a new one
     if service is not None and run.run_count <= IO_RETRIES:
         say("%s: %s did not answer; retry %d of %d in %d s", run.name.rsplit("-", 1)[0], service, run.run_count,
             IO_RETRIES, IO_RETRY_DELAYS[run.run_count - 1], level=logging.WARNING)
@@ -244,6 +253,8 @@ def run_day(run_date: date, full_refresh: bool, position: str = "", accept_trend
         service = transient_service(error)
         if service is None:
             raise
+        if service == SPARK:
+            forget_session()
         state = ("its publish may be half done: readers still see the last complete publish, and the next run "
                  "completes it first" if publishing else "main is unchanged")
         raise RunFailedError(f"the run for {run_date} failed: {service} did not answer after {IO_RETRIES} retries "
@@ -294,8 +305,8 @@ def run_dates(dates: list[date], full_refresh: bool = False,
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
         ensure_namespaces()
         get_spark()
-        say("Spark session %s on the Connect server %s:%d", session_id(), settings().spark_connect_host,
-            settings().spark_connect_port)
+        say("Spark session %s on the Connect server %s:%d (master %s)", session_id(), settings().spark_connect_host,
+            settings().spark_connect_port, get_spark().conf.get("spark.master"))
         resume_interrupted_publish()
         behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
         if behind:

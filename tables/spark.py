@@ -13,8 +13,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from pyspark.sql import SparkSession
+from pyspark.sql.connect.client.retries import DefaultPolicy
+from pyspark.sql.connect.session import SparkSession as RemoteSession
 
 from infra.errors import StackError
 from infra.settings import Settings, settings
@@ -30,6 +33,7 @@ JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFI
 USER_ID = "rainforest"
 _lock = threading.Lock()
 _session: SparkSession | None = None
+_session_id: str | None = None
 _tagged = threading.local()
 session_start_seconds: float | None = None  # how long this process's session took to open (benchmarks)
 
@@ -78,7 +82,7 @@ def server_conf(cfg: Settings) -> dict[str, str]:
     return {
         "spark.jars": ",".join(str(path) for path in spark_jars(cfg)),
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-        "spark.connect.grpc.binding.address": cfg.spark_driver_host,
+        "spark.connect.grpc.binding.address": "127.0.0.1",  # no TLS: clients share its host (see `remote`)
         "spark.connect.grpc.binding.port": str(cfg.spark_connect_port),
         # A client killed with SIGKILL leaves its operations on the server: they are dropped once nobody has been
         # attached to them for 30 s (default 5 min); the next writer also interrupts them at once (fence_session).
@@ -125,29 +129,47 @@ def remote(cfg: Settings, session_id: str) -> str:
 
 
 def _connect(cfg: Settings, session_id: str) -> SparkSession:
-    return SparkSession.builder.remote(remote(cfg, session_id)).create()
+    spark = cast(SparkSession, RemoteSession(connection=remote(cfg, session_id)))  # not the shared builder's
+    # The client's own retries of an unreachable server last 10 minutes by default; a few seconds here, then the
+    # pipeline's task retries (flows.daily) and one sentence naming the server.
+    cast(Any, spark).client.set_retry_policies([DefaultPolicy(max_retries=4, max_backoff=2000)])
+    return spark
+
+
+def _active() -> SparkSession | None:
+    return getattr(RemoteSession._active_session, "session", None)
+
+
+def _make_active(spark: SparkSession | None) -> None:
+    """PySpark attaches a DataFrame the server holds (`localCheckpoint`) to the thread's active session, else
+    the process's default one: with several sessions in a process, the one a thread works with is made active."""
+    RemoteSession._active_session.session = spark
 
 
 def session_id() -> str:
     """This process's session id on the server (opened on first use)."""
-    return get_spark().client._session_id  # type: ignore[attr-defined]
+    get_spark()
+    assert _session_id is not None
+    return _session_id
 
 
 def get_spark() -> SparkSession:
     """This process's session on the Connect server, opened on first use; every thread's operations carry the
     process's run tag."""
-    global _session, session_start_seconds
+    global _session, _session_id, session_start_seconds
     with _lock:
         if _session is None:
             cfg = settings()
             started = time.monotonic()
-            spark = _connect(cfg, str(uuid.uuid4()))
+            _session_id = str(uuid.uuid4())
+            spark = _connect(cfg, _session_id)
             for key, value in session_conf(cfg).items():
                 spark.conf.set(key, value)
             session_start_seconds = time.monotonic() - started
             _session = spark
-        spark = _session
-    tag = f"rainforest-{spark.client._session_id}"  # type: ignore[attr-defined]
+            RemoteSession._default_session = cast(RemoteSession, spark)
+        spark, tag = _session, f"rainforest-{_session_id}"
+    _make_active(spark)
     if getattr(_tagged, "tag", None) != tag:
         spark.addTag(tag)
         _tagged.tag = tag
@@ -158,19 +180,21 @@ def get_spark() -> SparkSession:
 def own_session() -> Iterator[SparkSession]:
     """A session of its own on the server, with the run's settings and tag (its temp views are its own, so scans
     that register views named after tables run side by side), closed on exit."""
-    cfg = settings()
+    cfg, previous = settings(), _active()
     spark = _connect(cfg, str(uuid.uuid4()))
     try:
         for key, value in session_conf(cfg).items():
             spark.conf.set(key, value)
         spark.addTag(f"rainforest-{session_id()}")
+        _make_active(spark)
         yield spark
     finally:
         spark.stop()
+        _make_active(previous)
 
 
 def forget_session() -> None:
-    """Drop this process's session (after the server restarted, say); the next `get_spark` opens a new one."""
+    """Drop this process's session (the server stopped: its sessions are gone); the next `get_spark` opens one."""
     global _session
     with _lock:
         _session = None

@@ -1,6 +1,7 @@
 """A Spark standalone cluster as local processes from the pyspark installation (`spark-class`): one master,
-two workers and a history server, all on 127.0.0.1. Flows use it with SPARK_MASTER=spark://127.0.0.1:7077.
-Master, workers and drivers authenticate with a shared secret (`spark.authenticate`); the master's REST
+two workers and a history server, all on 127.0.0.1. `cluster up` restarts the stack's Spark Connect server as the
+cluster's driver (master spark://127.0.0.1:7077), `cluster down` restarts it on the configured SPARK_MASTER.
+Master, workers and the driver authenticate with a shared secret (`spark.authenticate`); the master's REST
 submission API, which takes no authentication, is off."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -18,11 +19,13 @@ import pyspark
 
 from infra.errors import StackError
 from infra.local.daemon import log, port_open, running, spawn, terminate, wait_until
+from infra.local.stack import spark_start, spark_stop
 from infra.private import private_dir
 from infra.settings import Settings, settings
 
 SPARK_HOME = Path(pyspark.__file__).parent
 MASTER_PORT, MASTER_UI_PORT, HISTORY_PORT = 7077, 8080, 18080
+MASTER = f"spark://127.0.0.1:{MASTER_PORT}"
 WORKER_CORES, WORKER_MEMORY = "1", "3g"
 
 
@@ -35,10 +38,9 @@ class Daemon:
 
 
 def daemons(cfg: Settings) -> tuple[Daemon, ...]:
-    master = f"spark://127.0.0.1:{MASTER_PORT}"
     workers = tuple(
         Daemon(f"worker-{n}", "org.apache.spark.deploy.worker.Worker",
-               (master, "--host", "127.0.0.1", "--cores", WORKER_CORES, "--memory", WORKER_MEMORY,
+               (MASTER, "--host", "127.0.0.1", "--cores", WORKER_CORES, "--memory", WORKER_MEMORY,
                 "--webui-port", str(8080 + n), "--work-dir", str(cfg.home / "spark" / f"work-{n}")), 8080 + n)
         for n in (1, 2))
     return (
@@ -86,10 +88,16 @@ def up() -> None:
         wait_until(partial(port_open, daemon.port), f"Spark {daemon.name} (log: {pidfile.with_suffix('.log')})")
         log(f"spark {daemon.name} up in {time.monotonic() - started:.1f}s (127.0.0.1:{daemon.port})")
     wait_until(lambda: alive_workers() == 2, "two registered Spark workers")
+    spark_stop(cfg)
+    spark_start(replace(cfg, spark_master=MASTER))
+    log(f"spark connect server restarted on {MASTER}")
 
 
 def down() -> None:
     cfg = settings()
+    spark_stop(cfg)
+    spark_start(cfg)
+    log(f"spark connect server restarted on {cfg.spark_master}")
     for daemon in reversed(daemons(cfg)):
         terminate(cfg.home / "spark" / f"{daemon.name}.pid", f"Spark {daemon.name}", timeout=15)
 

@@ -365,22 +365,26 @@ def spark_answers(cfg: Settings) -> bool:
     return True
 
 
-def spark_start(cfg: Settings) -> None:
+def spark_server(cfg: Settings) -> tuple[list[str], dict[str, str]]:
+    """The Connect server's command line and the environment it adds (its secrets)."""
     from tables.spark import server_conf
 
+    private_dir(cfg.spark_events_dir)
+    env = {**cfg.s3_environment(), **cfg.spark_connect_environment(), "SPARK_HOME": str(SPARK_HOME),
+           "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": cfg.spark_driver_host}
+    if cfg.spark_master.startswith("spark://"):  # the cluster admits only drivers that know its secret
+        env["SPARK_CONF_DIR"] = str(driver_secret_conf(cfg))
+    settings_args = [arg for key, value in server_conf(cfg).items() for arg in ("--conf", f"{key}={value}")]
+    return ([str(SPARK_HOME / "bin" / "spark-submit"), "--class", CONNECT_SERVER, "--name", "rainforest-connect",
+             "--master", cfg.spark_master, "--driver-memory", cfg.spark_driver_memory, *settings_args,
+             "spark-internal"], env)
+
+
+def spark_start(cfg: Settings) -> None:
     base = private_dir(_spark_dir(cfg))
     pidfile = base / "connect.pid"
     if not running(pidfile):
-        private_dir(cfg.spark_events_dir)
-        env = {**cfg.s3_environment(), **cfg.spark_connect_environment(), "SPARK_HOME": str(SPARK_HOME),
-               "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": cfg.spark_driver_host}
-        if cfg.spark_master.startswith("spark://"):  # the cluster admits only drivers that know its secret
-            env["SPARK_CONF_DIR"] = str(driver_secret_conf(cfg))
-        settings_args = [arg for key, value in server_conf(cfg).items() for arg in ("--conf", f"{key}={value}")]
-        spawn(pidfile, base / "connect.log",
-              [str(SPARK_HOME / "bin" / "spark-submit"), "--class", CONNECT_SERVER, "--name", "rainforest-connect",
-               "--master", cfg.spark_master, "--driver-memory", cfg.spark_driver_memory, *settings_args,
-               "spark-internal"], env)
+        spawn(pidfile, base / "connect.log", *spark_server(cfg))
     wait_until(lambda: spark_answers(cfg), f"Spark Connect server (log: {base / 'connect.log'})", timeout=120)
 
 
@@ -446,16 +450,16 @@ def down(names: list[str] | None = None) -> None:
         log(f"{service.name} stopped")
 
 
-def status() -> dict[str, bool]:
+def status(names: list[str] | None = None) -> dict[str, bool]:
     cfg = settings()
-    return {service.name: service.healthy(cfg) for service in SERVICES}
+    return {service.name: service.healthy(cfg) for service in selected(names)}
 
 
 def status_lines(health: dict[str, bool] | None = None) -> list[str]:
     cfg = settings()
     health = health or status()
     return [f"{service.name:<10} {'up' if health[service.name] else 'down':<5} {service.address(cfg)}"
-            for service in SERVICES]
+            for service in SERVICES if service.name in health]
 
 
 def reset() -> None:

@@ -71,10 +71,13 @@ def connect_answer(token: str | None) -> str:
     """What the Connect server answers a client presenting `token` (None: no token at all)."""
     cfg = settings()
     url = f"sc://localhost:{cfg.spark_connect_port}/" + (f";token={token}" if token is not None else "")
+    session = RemoteSession(connection=url)
     try:
-        return str(RemoteSession.builder.remote(url).create().sql("SELECT 1 AS one").collect())
+        return str(session.sql("SELECT 1 AS one").collect())
     except Exception as error:
         return str(error)
+    finally:
+        session.stop()
 
 
 def test_the_spark_connect_server_refuses_a_client_without_the_token() -> None:

@@ -98,24 +98,24 @@ print("ran a job")
 
 def test_daily_flow_on_the_standalone_cluster_is_listed_by_the_history_server(published: None) -> None:
     generate(CLUSTER_DAY, 1, 300, seed=7)
-    cluster.up()
+    cluster.up()  # the stack's Connect server becomes the cluster's driver
     try:
         assert cluster.alive_workers() == 2
-        env = {**os.environ, "SPARK_MASTER": f"spark://127.0.0.1:{cluster.MASTER_PORT}"}
-        result = subprocess.run([str(BIN / "rainforest"), "run", "--date", str(CLUSTER_DAY)], env=env,
+        result = subprocess.run([str(BIN / "rainforest"), "run", "--date", str(CLUSTER_DAY)],
                                 capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, result.stderr[-3000:]
-        assert f"session on spark://127.0.0.1:{cluster.MASTER_PORT}" in result.stderr
-        history = f"http://127.0.0.1:{cluster.HISTORY_PORT}/api/v1/applications?status=completed"
+        assert f"(master spark://127.0.0.1:{cluster.MASTER_PORT})" in result.stderr
+        history = f"http://127.0.0.1:{cluster.HISTORY_PORT}/api/v1/applications"
 
-        def completed_apps() -> list[dict]:
+        def server_apps() -> list[dict]:
             with urllib.request.urlopen(history, timeout=5) as response:
-                return json.load(response)
+                return [app for app in json.load(response) if app["name"] == "rainforest-connect"]
 
         from infra.local.daemon import wait_until
-        wait_until(lambda: any(app["name"] == "rainforest" for app in completed_apps()),
-                   "the history server listing the completed run", timeout=60)
-        stranger = subprocess.run([sys.executable, "-c", STRANGER], capture_output=True, text=True, timeout=300)
+        wait_until(lambda: bool(server_apps()), "the history server listing the Connect server's work", timeout=60)
+        classic = {key: value for key, value in os.environ.items() if key != "SPARK_CONNECT_MODE_ENABLED"}
+        stranger = subprocess.run([sys.executable, "-c", STRANGER], capture_output=True, text=True, timeout=300,
+                                  env=classic)
         assert stranger.returncode != 0 and "ran a job" not in stranger.stdout, stranger.stdout[-2000:]
         assert "All masters are unresponsive" in stranger.stderr, stranger.stderr[-2000:]
     finally:
