@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -24,6 +25,7 @@ os.environ.update({"RAINFOREST_PG_DATABASE": "rainforest_bench", "RAINFOREST_WAR
 
 from datagen.generate import generate  # noqa: E402
 from infra.local.stack import recreate_database  # noqa: E402
+from infra.settings import settings  # noqa: E402
 from tables.lake import purge_all_tables  # noqa: E402
 from tables.runner import TableResult  # noqa: E402
 
@@ -32,17 +34,28 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def jvm_peak_rss_mb() -> float | None:
-    """Peak resident memory (VmHWM) of the Spark driver JVM, a child process of this one."""
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-            if f"PPid:\t{os.getpid()}\n" in text and "java" in (status.parent / "cmdline").read_text():
-                kb = next(line.split()[1] for line in text.splitlines() if line.startswith("VmHWM"))
-                return round(int(kb) / 1024, 1)
-        except (OSError, StopIteration):
-            continue
-    return None
+def server_rss_mb() -> dict[str, float] | None:
+    """Resident memory of the Spark Connect server (the one JVM), now and at its peak (VmHWM: since it started,
+    so earlier work counts too)."""
+    pidfile = settings().home / "spark" / "connect.pid"
+    try:
+        lines = Path(f"/proc/{int(pidfile.read_text())}/status").read_text().splitlines()
+    except (OSError, ValueError):
+        return None
+    kb = {line.split(":")[0]: int(line.split()[1]) for line in lines if line.startswith(("VmRSS", "VmHWM"))}
+    return {"now": round(kb["VmRSS"] / 1024, 1), "peak": round(kb["VmHWM"] / 1024, 1)}
+
+
+def spark_jobs(session: str) -> int:
+    """Spark jobs the server ran for a session's operations (each carries the session's tag, tables.spark), from
+    the server's event log (uncompressed, flushed at each job's end)."""
+    tag = f"rainforest-{session}"
+    jobs = 0
+    for path in settings().spark_events_dir.rglob("*"):
+        if path.is_file():
+            with path.open(errors="replace") as events:
+                jobs += sum(1 for line in events if '"Event":"SparkListenerJobStart"' in line and tag in line)
+    return jobs
 
 
 def summarise(results: list[TableResult], run_started_at: float, seconds: float) -> dict[str, Any]:
@@ -67,11 +80,14 @@ def summarise(results: list[TableResult], run_started_at: float, seconds: float)
 
 def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     from flows.daily import rainforest_daily
+    from tables.spark import session_id
 
     progress(f"{label}: daily run for {run_date}{' (full refresh)' if full_refresh else ''} …")
+    jobs_before = spark_jobs(session_id())
     started, started_at = time.monotonic(), time.time()
     results = rainforest_daily(run_date=run_date, full_refresh=full_refresh)
     summary = summarise(results, started_at, time.monotonic() - started)
+    summary["spark_jobs"] = spark_jobs(session_id()) - jobs_before
     progress(f"{label}: {summary['wall_seconds']}s, layers "
              + ", ".join(f"{name} {layer['wall_seconds']}s" for name, layer in summary["layers"].items()))
     return summary
@@ -82,11 +98,13 @@ def timed_fresh_process_run(run_date: date, label: str) -> dict[str, Any]:
     start and warm-up included. Wall time only (the per-table profile is the in-process run's)."""
     progress(f"{label}: `rainforest run --date {run_date}` in a new process …")
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "flows.cli", "run", "--date", run_date.isoformat()], check=True,
-                   stdout=subprocess.DEVNULL)  # `-m`: the code of the working directory's checkout
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--date", run_date.isoformat()], check=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # `-m`: this checkout's code
     seconds = round(time.monotonic() - started, 2)
-    progress(f"{label}: {seconds}s")
-    return {"wall_seconds": seconds}
+    session = re.search(r"Spark session (\S+) on the Connect server", run.stderr)
+    jobs = spark_jobs(session[1]) if session else None
+    progress(f"{label}: {seconds}s, {jobs} Spark jobs")
+    return {"wall_seconds": seconds, "spark_jobs": jobs}
 
 
 def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
@@ -287,8 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         report["runs"]["full_rebuild"] = timed_run(last_day, True, "full rebuild")
         report["incremental_speedup_vs_full_rebuild"] = round(
             report["runs"]["full_rebuild"]["wall_seconds"] / report["runs"]["incremental"]["wall_seconds"], 2)
-    report["driver_peak_rss_mb"] = {"jvm": jvm_peak_rss_mb(),
-                                    "python": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    report["rss_mb"] = {"spark_connect_server": server_rss_mb(),
+                        "python_peak": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     write_report(report, args.out)
     return 0
 

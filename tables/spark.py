@@ -100,7 +100,11 @@ def server_conf(cfg: Settings) -> dict[str, str]:
         "spark.scheduler.mode": "FAIR",
         "spark.eventLog.enabled": "true",
         "spark.eventLog.dir": f"file:{cfg.spark_events_dir}",
-        "spark.eventLog.compress": "true",
+        # Plain JSON in files of 64 MB: a long-lived server's log stays readable while it runs (`make bench` counts
+        # a run's jobs in it), and the history server lists the server's work.
+        "spark.eventLog.compress": "false",
+        "spark.eventLog.rolling.enabled": "true",
+        "spark.eventLog.rolling.maxFileSize": "64m",
         "spark.sql.session.timeZone": "UTC",
     }
 

@@ -356,7 +356,7 @@ def spark_answers(cfg: Settings) -> bool:
     """Whether the Connect server answers an authenticated request."""
     from tables.spark import fence_session
 
-    if not port_open(cfg.spark_connect_port, cfg.spark_driver_host):
+    if not port_open(cfg.spark_connect_port):  # it listens on 127.0.0.1 (tables.spark.server_conf)
         return False
     try:
         fence_session(str(uuid.uuid4()))  # opens, asks and closes a session of its own
