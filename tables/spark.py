@@ -34,6 +34,8 @@ USER_ID = "rainforest"
 _lock = threading.Lock()
 _session: SparkSession | None = None
 _session_id: str | None = None
+_idle: list[SparkSession] = []  # sessions of `own_session` free for the next caller
+_kept: list[SparkSession] = []  # every session this process opened (see `_keep`)
 _tagged = threading.local()
 session_start_seconds: float | None = None  # how long this process's session took to open (benchmarks)
 
@@ -171,6 +173,7 @@ def get_spark() -> SparkSession:
                 spark.conf.set(key, value)
             session_start_seconds = time.monotonic() - started
             _session = spark
+            _kept.append(spark)
             RemoteSession._default_session = cast(RemoteSession, spark)
         spark, tag = _session, f"rainforest-{_session_id}"
     _make_active(spark)
@@ -182,33 +185,48 @@ def get_spark() -> SparkSession:
 
 @contextmanager
 def own_session() -> Iterator[SparkSession]:
-    """A session of its own on the server, with the run's settings and tag (its temp views are its own, so scans
-    that register views named after tables run side by side), closed on exit."""
-    cfg, previous = settings(), _active()
-    spark = _connect(cfg, str(uuid.uuid4()))
-    try:
+    """A session of its own on the server, with the run's settings and tag: its temp views are its own, so scans
+    that register views named after tables run side by side. Sessions are reused by later callers, not closed."""
+    with _lock:
+        spark = _idle.pop() if _idle else None
+    if spark is None:
+        cfg = settings()
+        spark = _keep(_connect(cfg, str(uuid.uuid4())))
         for key, value in session_conf(cfg).items():
             spark.conf.set(key, value)
+    previous = _active()
+    try:
         spark.addTag(f"rainforest-{session_id()}")
         _make_active(spark)
         yield spark
     finally:
-        spark.stop()
         _make_active(previous)
+        with _lock:
+            _idle.append(spark)
+
+
+def _keep(spark: SparkSession) -> SparkSession:
+    """Keep a session referenced for the life of the process. PySpark's finalizer of a Connect session closes a
+    pool every session of the process shares, and run from the garbage collector inside another gRPC call it
+    deadlocks (seen in the test suite): no session here is ever collected."""
+    with _lock:
+        _kept.append(spark)
+    return spark
 
 
 def forget_session() -> None:
-    """Drop this process's session (the server stopped: its sessions are gone); the next `get_spark` opens one."""
+    """Drop this process's sessions (the server stopped: its sessions are gone); the next `get_spark` opens one."""
     global _session
     with _lock:
         _session = None
+        _idle.clear()
 
 
 def fence_session(dead_session_id: str) -> list[str]:
     """Stop every operation of a session whose client died (a killed run) and close that session: the server
-    interrupts them and closing waits until they have ended, so none of them changes a table afterwards.
+    interrupts them before it answers, so none of them changes a table afterwards (`test_spark_connect.py`).
     Returns the ids of the operations that were still running."""
-    spark = _connect(settings(), dead_session_id)
+    spark = _keep(_connect(settings(), dead_session_id))
     try:
         return spark.interruptAll()
     finally:

@@ -67,11 +67,15 @@ def signed(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {(message + b'.' + signature).decode()}"}
 
 
+PROBES: list[RemoteSession] = []
+
+
 def connect_answer(token: str | None) -> str:
     """What the Connect server answers a client presenting `token` (None: no token at all)."""
     cfg = settings()
     url = f"sc://localhost:{cfg.spark_connect_port}/" + (f";token={token}" if token is not None else "")
     session = RemoteSession(connection=url)
+    PROBES.append(session)  # never collected: PySpark's finalizer of a session can deadlock (tables.spark._keep)
     try:
         return str(session.sql("SELECT 1 AS one").collect())
     except Exception as error:
