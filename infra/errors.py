@@ -85,7 +85,8 @@ TRANSIENT_MARKERS = ("Connection refused", "connection refused", "Connection res
                      "the database system is", "503", "NoHttpResponseException", "ServiceFailureException",
                      "ServiceUnavailableException", "code = Unavailable", "NETWORK_CONNECTION",
                      "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "curlCode: 7", "Couldn't connect to server",
-                     "StatusCode.UNAVAILABLE", "INVALID_HANDLE.SESSION_CHANGED")
+                     "StatusCode.UNAVAILABLE", "INVALID_HANDLE.SESSION_CHANGED",
+                     "postmaster is accepting TCP/IP connections")
 
 
 def _catalog_answered_5xx(error: BaseException) -> bool:

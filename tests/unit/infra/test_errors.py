@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyiceberg.exceptions import CommitStateUnknownException, NoSuchTableError, ServerError, ServiceUnavailableError
 
-from infra.errors import CATALOG, S3, QualityGateError, fault_detail, transient_service
+from infra.errors import CATALOG, S3, SPARK, QualityGateError, fault_detail, transient_service
 
 FILER_NOT_UP = ("InternalServerError: failed to fetch policies: LookupEntry1: rpc error: code = Unavailable desc = "
                 "connection error: desc = \"transport: Error while dialing: dial unix "
@@ -52,3 +52,23 @@ def test_a_run_branch_not_found_while_the_catalog_restarts_is_transient() -> Non
                                                     "/tmp/report.json")])
 def test_a_wrong_request_or_a_failed_check_is_not_transient(error: Exception) -> None:
     assert transient_service(error) is None
+
+
+def test_a_spark_connect_server_that_is_gone_is_transient_and_named() -> None:
+    from pyspark.errors.exceptions.connect import SparkConnectGrpcException
+
+    gone = SparkConnectGrpcException(
+        "<_MultiThreadedRendezvous of RPC that terminated with:\n\tstatus = StatusCode.UNAVAILABLE\n\tdetails = "
+        '"failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:15002: Connection refused"')
+    assert transient_service(gone) == SPARK
+    restarted = SparkConnectGrpcException("[INVALID_HANDLE.SESSION_CHANGED] The handle 1b2c is invalid.")
+    assert transient_service(restarted) == SPARK
+
+
+def test_a_jvm_error_passed_on_by_the_connect_server_names_the_service_behind_it() -> None:
+    from pyspark.errors.exceptions.connect import SparkConnectGrpcException
+
+    jdbc = SparkConnectGrpcException(
+        "(org.postgresql.util.PSQLException) Connection to 127.0.0.1:54329 refused. Check that the hostname and port "
+        "are correct and that the postmaster is accepting TCP/IP connections.")
+    assert transient_service(jdbc) == "PostgreSQL (upstream database)"
