@@ -40,7 +40,7 @@ from tables import dq_history, publish, quality, reconcile, restatements, runner
 from tables.extract import upstream_snapshot
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
-from tables.spark import forget_session, get_spark, session_id
+from tables.spark import forget_session, get_spark, live_session, session_id
 from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
@@ -302,11 +302,11 @@ def run_dates(dates: list[date], full_refresh: bool = False,
     began = time.monotonic()
     ensure_days_over(dates)
     check_services()
+    master = live_session().conf.get("spark.master")  # before the lock, which records the session
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
         ensure_namespaces()
-        get_spark()
         say("Spark session %s on the Connect server %s:%d (master %s)", session_id(), settings().spark_connect_host,
-            settings().spark_connect_port, get_spark().conf.get("spark.master"))
+            settings().spark_connect_port, master)
         resume_interrupted_publish()
         behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
         if behind:
@@ -346,6 +346,7 @@ def rainforest_daily(run_date: date | None = None, full_refresh: bool = False,
 def rainforest_maintenance(retention_days: int = 7) -> list[dict[str, Any]]:
     """Table upkeep under the writer lock: compact small files, expire old snapshots, remove orphan files."""
     check_services()
+    live_session()  # before the lock, which records the session
     with writer_lock("table upkeep"):
         resume_interrupted_publish()
         done = upkeep.maintain(get_spark(), timedelta(days=retention_days))

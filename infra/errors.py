@@ -75,7 +75,8 @@ TRANSIENT_SERVICES = (
                "8181")),
     (S3, ("SdkClientException", "S3Exception", "Unable to execute HTTP request", "8333", "AWS Error")),
     # Last: every error of the JVM reaches the client through Connect, the server's own faults name nothing above.
-    (SPARK, ("StatusCode.UNAVAILABLE", "SESSION_CHANGED", "SESSION_NOT_FOUND", "SparkConnectGrpcException")),
+    (SPARK, ("StatusCode.UNAVAILABLE", "SESSION_CHANGED", "SESSION_NOT_FOUND", "NO_ACTIVE_SESSION",
+             "SparkConnectGrpcException")),
 )
 # A service that restarts refuses connections, drops them, or answers 5xx until every part of it is up (SeaweedFS's
 # catalog answers 500 "failed to fetch policies" until its filer listens): each of these is worth a retry.
@@ -85,8 +86,8 @@ TRANSIENT_MARKERS = ("Connection refused", "connection refused", "Connection res
                      "the database system is", "503", "NoHttpResponseException", "ServiceFailureException",
                      "ServiceUnavailableException", "code = Unavailable", "NETWORK_CONNECTION",
                      "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "curlCode: 7", "Couldn't connect to server",
-                     "StatusCode.UNAVAILABLE", "INVALID_HANDLE.SESSION_CHANGED",
-                     "postmaster is accepting TCP/IP connections")
+                     "StatusCode.UNAVAILABLE", "INVALID_HANDLE.SESSION_CHANGED", "NO_ACTIVE_SESSION",
+                     "postmaster is accepting TCP/IP connections", "server closed the connection unexpectedly")
 
 
 def _catalog_answered_5xx(error: BaseException) -> bool:

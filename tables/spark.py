@@ -183,6 +183,20 @@ def get_spark() -> SparkSession:
     return spark
 
 
+def live_session() -> SparkSession:
+    """This process's session, opened again if the server restarted since it was opened (a long-lived process:
+    the test suite, a notebook); a server that does not answer raises."""
+    from infra.errors import SPARK, transient_service
+
+    try:
+        get_spark().conf.get("spark.master")
+    except Exception as error:
+        if transient_service(error) != SPARK:
+            raise
+        forget_session()
+    return get_spark()
+
+
 @contextmanager
 def own_session() -> Iterator[SparkSession]:
     """A session of its own on the server, with the run's settings and tag: its temp views are its own, so scans

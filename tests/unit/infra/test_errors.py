@@ -55,7 +55,7 @@ def test_a_wrong_request_or_a_failed_check_is_not_transient(error: Exception) ->
 
 
 def test_a_spark_connect_server_that_is_gone_is_transient_and_named() -> None:
-    from pyspark.errors.exceptions.connect import SparkConnectGrpcException
+    from pyspark.errors.exceptions.connect import SparkConnectException, SparkConnectGrpcException
 
     gone = SparkConnectGrpcException(
         "<_MultiThreadedRendezvous of RPC that terminated with:\n\tstatus = StatusCode.UNAVAILABLE\n\tdetails = "
@@ -63,6 +63,15 @@ def test_a_spark_connect_server_that_is_gone_is_transient_and_named() -> None:
     assert transient_service(gone) == SPARK
     restarted = SparkConnectGrpcException("[INVALID_HANDLE.SESSION_CHANGED] The handle 1b2c is invalid.")
     assert transient_service(restarted) == SPARK
+    closed = SparkConnectException("[NO_ACTIVE_SESSION] No active Spark session found.")
+    assert transient_service(closed) == SPARK
+
+
+def test_a_postgres_restart_seen_by_psycopg2_is_transient() -> None:
+    import psycopg2
+
+    dropped = psycopg2.OperationalError("server closed the connection unexpectedly\n\tThis probably means ...")
+    assert transient_service(dropped) == "PostgreSQL (upstream database)"
 
 
 def test_a_jvm_error_passed_on_by_the_connect_server_names_the_service_behind_it() -> None:
