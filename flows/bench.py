@@ -46,16 +46,23 @@ def server_rss_mb() -> dict[str, float] | None:
     return {"now": round(kb["VmRSS"] / 1024, 1), "peak": round(kb["VmHWM"] / 1024, 1)}
 
 
-def spark_jobs(session: str) -> int:
-    """Spark jobs the server ran for a session's operations (each carries the session's tag, tables.spark), from
-    the server's event log (uncompressed, flushed at each job's end)."""
-    tag = f"rainforest-{session}"
-    jobs = 0
+def spark_jobs(session: str) -> dict[str, int]:
+    """Spark jobs the server ran for a session's operations (each carries the session's tag, tables.spark), in
+    all and per table (its tag), from the server's event log (plain JSON, flushed at each job's end)."""
+    run_tag, counts = f"rainforest-{session}", {"all": 0}
     for path in settings().spark_events_dir.rglob("*"):
-        if path.is_file():
-            with path.open(errors="replace") as events:
-                jobs += sum(1 for line in events if '"Event":"SparkListenerJobStart"' in line and tag in line)
-    return jobs
+        if not path.is_file():
+            continue
+        with path.open(errors="replace") as events:
+            for line in events:
+                if '"Event":"SparkListenerJobStart"' not in line or run_tag not in line:
+                    continue
+                tags = json.loads(line).get("Properties", {}).get("spark.job.tags", "").split(",")
+                counts["all"] += 1
+                for tag in tags:
+                    if tag.startswith("table-"):
+                        counts[tag.removeprefix("table-")] = counts.get(tag.removeprefix("table-"), 0) + 1
+    return counts
 
 
 def summarise(results: list[TableResult], run_started_at: float, seconds: float) -> dict[str, Any]:
@@ -87,7 +94,8 @@ def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     started, started_at = time.monotonic(), time.time()
     results = rainforest_daily(run_date=run_date, full_refresh=full_refresh)
     summary = summarise(results, started_at, time.monotonic() - started)
-    summary["spark_jobs"] = spark_jobs(session_id()) - jobs_before
+    summary["spark_jobs"] = {name: count - jobs_before.get(name, 0)
+                             for name, count in spark_jobs(session_id()).items()}
     progress(f"{label}: {summary['wall_seconds']}s, layers "
              + ", ".join(f"{name} {layer['wall_seconds']}s" for name, layer in summary["layers"].items()))
     return summary
@@ -103,7 +111,7 @@ def timed_fresh_process_run(run_date: date, label: str) -> dict[str, Any]:
     seconds = round(time.monotonic() - started, 2)
     session = re.search(r"Spark session (\S+) on the Connect server", run.stderr)
     jobs = spark_jobs(session[1]) if session else None
-    progress(f"{label}: {seconds}s, {jobs} Spark jobs")
+    progress(f"{label}: {seconds}s, {jobs['all'] if jobs else '?'} Spark jobs")
     return {"wall_seconds": seconds, "spark_jobs": jobs}
 
 

@@ -40,7 +40,7 @@ from tables import dq_history, publish, quality, reconcile, restatements, runner
 from tables.extract import upstream_snapshot
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
-from tables.spark import forget_session, get_spark, live_session, session_id
+from tables.spark import forget_session, get_spark, live_session, session_id, table_tag, tagged
 from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
@@ -91,7 +91,8 @@ def settle(built: Future[runner.TableResult], future: PrefectFuture[runner.Table
 def build_table(identifier: str, ctx: RunContext) -> runner.TableResult:
     spec = table(identifier)
     wait_for_inputs(spec, ctx)
-    result = runner.run_table(get_spark(), spec, ctx)
+    with tagged(get_spark(), table_tag(identifier)) as spark:
+        result = runner.run_table(spark, spec, ctx)
     publish.pause_point(f"written:{identifier}")
     say(table_line(result))
     return result

@@ -17,7 +17,7 @@ from tables import lake, quality, registry, upstream_schema
 from tables.dates import Dates, date_partition_column, on_dates, written_dates
 from tables.extract import extract
 from tables.scopes import first_build, read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
-from tables.spark import on_branch, own_session
+from tables.spark import on_branch, own_session, table_tag
 from tables.spec import RunContext, Scope, TableSpec, WriteMode
 from tables.table_state import branch_head, ensure_table
 from tables.write_modes import run_window, write
@@ -112,7 +112,7 @@ def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -
     """The table's checks on the dates the run wrote (the whole table when it has no date partition);
     tables its checks refer to are read on the same dates. The scan gets a session of its own: its temp views
     are then its own, and the audits of tables that run at once run side by side."""
-    with own_session() as session:
+    with own_session(table_tag(spec.identifier)) as session:
         outcome = quality.scan(session, spec, lambda table: rows_on(session, table, ctx, dates), ctx.reports_label,
                                ctx.trend_checks.get(spec.identifier, ""), ctx.accept_trend)
     quality.gate(outcome, ctx.branch, ctx.run_date)

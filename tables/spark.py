@@ -197,9 +197,23 @@ def live_session() -> SparkSession:
     return get_spark()
 
 
+def table_tag(identifier: str) -> str:
+    return f"table-{identifier}"
+
+
 @contextmanager
-def own_session() -> Iterator[SparkSession]:
-    """A session of its own on the server, with the run's settings and tag: its temp views are its own, so scans
+def tagged(spark: SparkSession, tag: str) -> Iterator[SparkSession]:
+    """The operations this thread starts meanwhile also carry `tag` (the bench counts Spark jobs per table)."""
+    spark.addTag(tag)
+    try:
+        yield spark
+    finally:
+        spark.removeTag(tag)
+
+
+@contextmanager
+def own_session(tag: str) -> Iterator[SparkSession]:
+    """A session of its own on the server, with the run's settings and tags: its temp views are its own, so scans
     that register views named after tables run side by side. Sessions are reused by later callers, not closed."""
     with _lock:
         spark = _idle.pop() if _idle else None
@@ -212,7 +226,8 @@ def own_session() -> Iterator[SparkSession]:
     try:
         spark.addTag(f"rainforest-{session_id()}")
         _make_active(spark)
-        yield spark
+        with tagged(spark, tag):
+            yield spark
     finally:
         _make_active(previous)
         with _lock:
