@@ -77,7 +77,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy tables flows infra datagen
 
-unit-test: install
+unit-test: install  # transforms run on a session of the stack's Spark Connect server
+	$(RF) stack up spark
 	$(PYTEST) tests -m "not integration"
 
 BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild --restatement

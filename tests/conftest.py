@@ -20,12 +20,13 @@ from collections.abc import Iterator  # noqa: E402
 import pytest  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 
-from tables.spark import get_spark  # noqa: E402
+from tables.spark import live_session  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def spark() -> SparkSession:
-    return get_spark()
+    """The process's session on the stack's Spark Connect server (opened again if a test restarted the server)."""
+    return live_session()
 
 
 @pytest.fixture(scope="session")
