@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from infra.settings import settings
 from tables import quality, trends
@@ -69,7 +70,7 @@ def scan_day(spark: SparkSession, count: int) -> quality.ScanOutcome:
     spec = table("silver.fact_orders")
     bounds = {"row_count": trends.expected([100.0 + day % 7 for day in range(28)], RULE),
               "sum(total_price)": trends.expected([4000.0 + 40 * (day % 7) for day in range(28)], RULE)}
-    frame = orders_on(spark, count).fillna({"order_ts": "2026-10-29 10:00:00"})
+    frame = orders_on(spark, count).withColumn("order_ts", F.lit(datetime(2026, 10, 29, 10)))
     return quality.scan(spark, spec, lambda _: frame, "trend_test", trends.sodacl(spec, RULE, RUN_DATE, bounds))
 
 
