@@ -1,7 +1,7 @@
 """Spark for the pipeline: one long-lived Spark Connect server (a service of the stack) and thin clients of it.
 
-The server holds the JVM, the jars and the lake's catalog; a run, a backfill, upkeep, a scan or a test opens one
-session on it (no JVM in the client). A session's id is recorded with the writer lock, so the next writer can stop
+The server holds the JVM, the jars and the S3 keys; a run, a backfill, upkeep, a scan or a test opens one session
+on it (no JVM in the client), with the lake's catalog as a session setting. A session's id is recorded with the writer lock, so the next writer can stop
 every operation of a run that was killed before it touches the lake (`fence_session`)."""
 
 from __future__ import annotations
