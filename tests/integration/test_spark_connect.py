@@ -75,12 +75,14 @@ def test_a_killed_spark_server_fails_the_run_cleanly_and_the_next_run_after_stac
     server = int((settings().home / "spark" / "connect.pid").read_text())
     os.killpg(server, signal.SIGKILL)
     marker.unlink()  # the run goes on against a server that is gone
-    output = process.communicate(timeout=600)[0]
+    try:
+        output = process.communicate(timeout=600)[0]
+    finally:  # whatever the run did, the modules after this one find the server up
+        forget_session()  # this process's session went with the server
+        stack.up(["spark"])
     assert process.returncode != 0 and "Traceback" not in output, output[-3000:]
     assert "Spark Connect server did not answer" in output and "main is unchanged" in output, output[-3000:]
     assert "rainforest stack up" in output
-    forget_session()  # this process's session went with the server
-    stack.up(["spark"])
     assert main_snapshots() == before and both_reports() == reports
     finish(start_run(NEXT_DAY))
     last = max(published_dates(log_rows()))  # earlier modules published later dates: a rerun keeps them
