@@ -90,12 +90,10 @@ def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     from tables.spark import session_id
 
     progress(f"{label}: daily run for {run_date}{' (full refresh)' if full_refresh else ''} …")
-    jobs_before = spark_jobs(session_id())
     started, started_at = time.monotonic(), time.time()
     results = rainforest_daily(run_date=run_date, full_refresh=full_refresh)
     summary = summarise(results, started_at, time.monotonic() - started)
-    summary["spark_jobs"] = {name: count - jobs_before.get(name, 0)
-                             for name, count in spark_jobs(session_id()).items()}
+    summary["spark_jobs"] = spark_jobs(session_id())  # the run's own session
     progress(f"{label}: {summary['wall_seconds']}s, layers "
              + ", ".join(f"{name} {layer['wall_seconds']}s" for name, layer in summary["layers"].items()))
     return summary

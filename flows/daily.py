@@ -40,7 +40,7 @@ from tables import dq_history, publish, quality, reconcile, restatements, runner
 from tables.extract import upstream_snapshot
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
-from tables.spark import forget_session, get_spark, live_session, session_id, table_tag, tagged
+from tables.spark import forget_session, get_spark, live_session, run_session_id, session_id, table_tag, tagged
 from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
 from tables.writer_lock import writer_lock
@@ -295,6 +295,11 @@ def scheduled_run_date() -> date:
     return start.astimezone(UTC).date() - timedelta(days=1)
 
 
+def run_session() -> str | None:
+    """The Spark session id of this flow run's attempt; outside a flow run (a plain call), the process's."""
+    return run_session_id(flow_run.id, flow_run.run_count) if flow_run.id else None
+
+
 def run_dates(dates: list[date], full_refresh: bool = False,
               accept_trend: str = "") -> dict[date, list[runner.TableResult]]:
     """Under the writer lock: complete an interrupted publish, catch up unpublished dates before the first
@@ -303,7 +308,7 @@ def run_dates(dates: list[date], full_refresh: bool = False,
     began = time.monotonic()
     ensure_days_over(dates)
     check_services()
-    master = live_session().conf.get("spark.master")  # before the lock, which records the session
+    master = live_session(run_session()).conf.get("spark.master")  # before the lock, which records the session
     with writer_lock(f"run of {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")):
         ensure_namespaces()
         say("Spark session %s on the Connect server %s:%d (master %s)", session_id(), settings().spark_connect_host,
@@ -347,7 +352,7 @@ def rainforest_daily(run_date: date | None = None, full_refresh: bool = False,
 def rainforest_maintenance(retention_days: int = 7) -> list[dict[str, Any]]:
     """Table upkeep under the writer lock: compact small files, expire old snapshots, remove orphan files."""
     check_services()
-    live_session()  # before the lock, which records the session
+    live_session(run_session())  # before the lock, which records the session
     with writer_lock("table upkeep"):
         resume_interrupted_publish()
         done = upkeep.maintain(get_spark(), timedelta(days=retention_days))

@@ -1,8 +1,9 @@
 """Spark for the pipeline: one long-lived Spark Connect server (a service of the stack) and thin clients of it.
 
 The server holds the JVM, the jars and the S3 keys; a run, a backfill, upkeep, a scan or a test opens one session
-on it (no JVM in the client), with the lake's catalog as a session setting. A session's id is recorded with the writer lock, so the next writer can stop
-every operation of a run that was killed before it touches the lake (`fence_session`)."""
+on it (no JVM in the client), with the lake's catalog as a session setting. A run's session id is derived from its
+Prefect flow run id (`run_session_id`) and recorded with the writer lock, so the next writer can stop every
+operation of a run that was killed before it touches the lake (`fence_session`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 # on 2 cores: daily run at 1M orders/day 177 → 155 s, at 100k 49 → 42 s (docs/benchmark.md).
 JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -XX:+UseParallelGC"
 USER_ID = "rainforest"
+# A closed session's id cannot be opened again: the server idled it out (`defaultSessionTimeout`) or it was fenced.
+CLOSED = "SESSION_CLOSED"
 _lock = threading.Lock()
 _session: SparkSession | None = None
 _session_id: str | None = None
@@ -152,6 +155,12 @@ def _make_active(spark: SparkSession | None) -> None:
     RemoteSession._active_session.session = spark
 
 
+def run_session_id(flow_run_id: str, attempt: int) -> str:
+    """The session id of one attempt of a flow run: found again from the run id, and new for a retried attempt
+    (the writer lock then fences the dead attempt's session, not its own)."""
+    return str(uuid.uuid5(uuid.UUID(flow_run_id), f"attempt {attempt}"))
+
+
 def session_id() -> str:
     """This process's session id on the server (opened on first use)."""
     get_spark()
@@ -167,7 +176,7 @@ def get_spark() -> SparkSession:
         if _session is None:
             cfg = settings()
             started = time.monotonic()
-            _session_id = str(uuid.uuid4())
+            _session_id = _session_id or str(uuid.uuid4())
             spark = _connect(cfg, _session_id)
             for key, value in session_conf(cfg).items():
                 spark.conf.set(key, value)
@@ -177,23 +186,33 @@ def get_spark() -> SparkSession:
             RemoteSession._default_session = cast(RemoteSession, spark)
         spark, tag = _session, f"rainforest-{_session_id}"
     _make_active(spark)
-    if getattr(_tagged, "tag", None) != tag:
+    if getattr(_tagged, "session", None) is not spark:  # a thread's tags belong to one client of the session
         spark.addTag(tag)
-        _tagged.tag = tag
+        _tagged.session = spark
     return spark
 
 
-def live_session() -> SparkSession:
+def live_session(wanted_id: str | None = None) -> SparkSession:
     """This process's session, opened again if the server restarted since it was opened (a long-lived process:
-    the test suite, a notebook); a server that does not answer raises."""
+    the test suite, a notebook); a server that does not answer raises. With `wanted_id` (a run's session), the
+    process's session becomes that one: a process that runs several flow runs (the test suite, the bench) opens
+    one session per run. The last run's session stays open for what still holds it; the server releases it once
+    idle (`defaultSessionTimeout`)."""
     from infra.errors import SPARK, transient_service
 
+    global _session, _session_id
+    if wanted_id is not None and wanted_id != _session_id:
+        with _lock:
+            _session, _session_id = None, wanted_id
     try:
         get_spark().conf.get("spark.master")
     except Exception as error:
-        if transient_service(error) != SPARK:
+        if CLOSED in str(error) and wanted_id is None:
+            forget_session(new_id=True)
+        elif transient_service(error) == SPARK:
+            forget_session()
+        else:
             raise
-        forget_session()
     return get_spark()
 
 
@@ -222,11 +241,10 @@ def own_session(tag: str) -> Iterator[SparkSession]:
         spark = _keep(_connect(cfg, str(uuid.uuid4())))
         for key, value in session_conf(cfg).items():
             spark.conf.set(key, value)
-    previous = _active()
+    run_tag, previous = f"rainforest-{session_id()}", _active()
     try:
-        spark.addTag(f"rainforest-{session_id()}")
         _make_active(spark)
-        with tagged(spark, tag):
+        with tagged(spark, run_tag), tagged(spark, tag):
             yield spark
     finally:
         _make_active(previous)
@@ -243,11 +261,14 @@ def _keep(spark: SparkSession) -> SparkSession:
     return spark
 
 
-def forget_session() -> None:
-    """Drop this process's sessions (the server stopped: its sessions are gone); the next `get_spark` opens one."""
-    global _session
+def forget_session(new_id: bool = False) -> None:
+    """Drop this process's sessions (the server stopped: its sessions are gone); the next `get_spark` opens its
+    session again, under the same id (a run's stays its own) unless `new_id`."""
+    global _session, _session_id
     with _lock:
         _session = None
+        if new_id:
+            _session_id = None
         _idle.clear()
 
 
