@@ -67,9 +67,11 @@ def summarise(results: dict[str, Any]) -> list[dict[str, object]]:
 
 def declared_checks(spec: TableSpec) -> str:
     """SodaCL for what the declaration already says: keys present and unique, references that exist, a
-    report's columns. The table's YAML holds its business rules only."""
-    lines = [f"checks for {spec.name}:", *(f"  - missing_count({key}) = 0" for key in spec.keys),
-             f"  - duplicate_count({', '.join(spec.keys)}) = 0"]
+    report's columns; a check the table's YAML states itself (the business rules: no duplicate orders, …) is
+    left to the YAML."""
+    stated = table_checks(spec)
+    keys = [*(f"missing_count({key}) = 0" for key in spec.keys), f"duplicate_count({', '.join(spec.keys)}) = 0"]
+    lines = [f"checks for {spec.name}:", *(f"  - {check}" for check in keys if check not in stated)]
     lines += [f"  - values in ({column}) must exist in {table.split('.')[1]} ({column})"
               for column, table in spec.references.items()]
     if spec.report is not None:  # what stakeholders read has its contract's columns
@@ -87,15 +89,15 @@ def checked_columns(columns: list[str], sodacl: str) -> list[str]:
     return [column for column in columns if re.search(rf"\b{re.escape(column)}\b", sodacl)]
 
 
-def table_checks(spec: TableSpec) -> tuple[str, trends.TrendRule | None]:
-    """The business rules of the table's YAML as SodaCL, and its trend rule if it has one."""
+def table_checks(spec: TableSpec) -> str:
+    """The table's business rules: its SodaCL YAML, as Soda reads it."""
     path = checks_file(spec.layer, spec.name)
-    return trends.split_checks_yaml(path.read_text(), spec.name) if path.exists() else ("", None)
+    return path.read_text() if path.exists() else ""
 
 
 def trend_checks(run_date: date, complete_runs: dict[str, date]) -> dict[str, str]:
     """SodaCL of every table's trend checks for a run on `run_date`, from what earlier runs published."""
-    rules = [(spec, rule) for spec in registry.all_tables() if (rule := table_checks(spec)[1]) is not None]
+    rules = [(spec, spec.trend) for spec in registry.all_tables() if spec.trend is not None]
     if not rules:
         return {}
     history = dq_history.history([spec.identifier for spec, _ in rules], complete_runs, run_date - timedelta(days=1),
@@ -116,7 +118,7 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     soda_scan.set_scan_definition_name(f"{spec.identifier}.{run_label}")
     soda_scan.set_data_source_name("lake")
     soda_scan.add_spark_session(spark, data_source_name="lake")
-    sodacl = [text for text in (declared_checks(spec), table_checks(spec)[0], run_checks) if text]
+    sodacl = [text for text in (declared_checks(spec), table_checks(spec), run_checks) if text]
     for text in sodacl:  # one document each: they share their `checks for <table>` key
         soda_scan.add_sodacl_yaml_str(text)
     # read from the lake once, only the columns checked: Soda's several queries then scan memory, not the

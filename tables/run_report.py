@@ -24,7 +24,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from infra.private import write_private  # noqa: E402
-from tables.quality import ACCEPTED, run_reports_dir, summarise, table_checks  # noqa: E402
+from tables.quality import ACCEPTED, run_reports_dir, summarise  # noqa: E402
 from tables.registry import all_tables  # noqa: E402
 from tables.trends import CHECK_PREFIX  # noqa: E402
 
@@ -119,7 +119,7 @@ def restatements_table(restated: Rows) -> str:
 def metric_tables() -> list[str]:
     """The tables whose metrics are worth a trend: those with trend checks, and those the report tables are
     computed from."""
-    trended = {spec.identifier for spec in all_tables() if table_checks(spec)[1] is not None}
+    trended = {spec.identifier for spec in all_tables() if spec.trend is not None}
     return sorted(trended | {item.table for spec in all_tables() if spec.report for item in spec.inputs.values()})
 
 

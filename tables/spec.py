@@ -100,6 +100,21 @@ class Touches:
             raise ValueError("a fact's dates come either from a column (date_of) or from its parent (parent, key)")
 
 
+@dataclass(frozen=True)
+class TrendRule:
+    """A fact's figures on the run date against the same figures on its last published dates (tables/trends.py
+    says how the bounds follow from these thresholds). SodaCL has no such check: the rule is declared here and
+    the run generates its SodaCL, so checks/ holds only what Soda itself reads."""
+
+    date: str  # SQL for the row's date: a date column, or e.g. CAST(event_ts AS DATE)
+    metrics: tuple[str, ...]  # SodaCL metrics: row_count, sum(total_price), …
+    window_days: int = 28
+    min_history: int = 7
+    warn_mads: float = 4.0
+    fail_below: float = 0.15
+    fail_above: float = 10.0
+
+
 Transform = Callable[..., DataFrame]
 
 
@@ -124,6 +139,7 @@ class TableSpec:
     # and in this table, the figures must be equal before publish
     upstream_totals: Mapping[str, str] = field(default_factory=dict)
     touches: Touches | None = None
+    trend: TrendRule | None = None
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:

@@ -1,7 +1,7 @@
 """Trend checks (Soda Core open source has no anomaly checks): a table's figures on the run date against the
 same figures on the last published dates, as SodaCL generated for the run.
 
-The rule, with its thresholds in the table's YAML (`trends for <table>:` in checks/<layer>/<table>.yml):
+The rule, with its thresholds in the table's declaration (`trend=TrendRule(...)`, tables/spec.py):
 - history: the metric's value on each published date of the `window days` before the run date (from the last
   complete run that measured it, `meta.dq_metrics`); dates with no rows are left out (a closed day is not a
   usual one);
@@ -20,26 +20,12 @@ from datetime import date, timedelta
 from statistics import median
 from typing import Any
 
-import yaml
-
 from tables import dq_history
-from tables.spec import TableSpec
+from tables.spec import TableSpec, TrendRule
 
-SECTION = "trends for "
 CHECK_PREFIX = "trend "
 MAD_TO_SIGMA = 1.4826  # a normal distribution's standard deviation is 1.4826 × its MAD
 MIN_SPREAD = 0.1  # of the median
-
-
-@dataclass(frozen=True)
-class TrendRule:
-    date: str  # SQL for the row's date: a date column, or e.g. CAST(event_ts AS DATE)
-    metrics: tuple[str, ...]  # SodaCL metrics: row_count, sum(total_price), …
-    window_days: int = 28
-    min_history: int = 7
-    warn_mads: float = 4.0
-    fail_below: float = 0.15
-    fail_above: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -50,17 +36,6 @@ class Expected:
     fail_low: float
     fail_high: float
     days: int
-
-
-def split_checks_yaml(text: str, table_name: str) -> tuple[str, TrendRule | None]:
-    """A table's YAML as the SodaCL Soda reads, and its trend rule (a section Soda does not know)."""
-    document = yaml.safe_load(text) or {}
-    section = document.pop(SECTION + table_name, None)
-    if section is None:
-        return text, None
-    settings = {key.replace(" ", "_"): value for key, value in section.items()}
-    rule = TrendRule(**{**settings, "metrics": tuple(settings["metrics"])})
-    return yaml.safe_dump(document, sort_keys=False), rule
 
 
 def check_name(metric: str) -> str:

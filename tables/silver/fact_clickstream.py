@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from tables.spec import Input, Scope, WriteMode, table
+from tables.spec import Input, Scope, TrendRule, WriteMode, table
 
 
 @table(
@@ -14,6 +14,7 @@ from tables.spec import Input, Scope, WriteMode, table
     write_mode=WriteMode.REPLACE_WINDOW,
     window_of="bronze.clickstream",
     partitioned_by=("days(event_ts)",),
+    trend=TrendRule(date="CAST(event_ts AS DATE)", metrics=("row_count",)),
 )
 def fact_clickstream(clickstream: DataFrame) -> DataFrame:
     return clickstream.select("event_id", "user_id", "event_type", "product_id", "order_id", "event_ts",

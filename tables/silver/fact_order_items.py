@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, Touches, WriteMode, on_touched_dates, table
+from tables.spec import Input, Scope, Touches, TrendRule, WriteMode, on_touched_dates, table
 
 
 @table(
@@ -24,6 +24,7 @@ from tables.spec import Input, Scope, Touches, WriteMode, on_touched_dates, tabl
     touches=Touches(parent="silver.fact_orders", key="order_id"),
     partitioned_by=("order_date",),
     references={"order_id": "silver.fact_orders"},
+    trend=TrendRule(date="order_date", metrics=("row_count", "sum(revenue)")),
 )
 def fact_order_items(orderitem: DataFrame, fact_orders: DataFrame) -> DataFrame:
     order_dates = fact_orders.select("order_id", "order_date")

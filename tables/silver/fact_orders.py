@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tables.spec import Input, Scope, Touches, WriteMode, table
+from tables.spec import Input, Scope, Touches, TrendRule, WriteMode, table
 
 
 @table(
@@ -16,6 +16,7 @@ from tables.spec import Input, Scope, Touches, WriteMode, table
     touches=Touches(date_of="order_ts"),
     upstream_totals={"orders": "count(*)", "USD": "coalesce(sum(total_price), 0)"},
     partitioned_by=("days(order_ts)",),
+    trend=TrendRule(date="order_date", metrics=("row_count", "sum(total_price)")),
 )
 def fact_orders(orders: DataFrame) -> DataFrame:
     return orders.select(

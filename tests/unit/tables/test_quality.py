@@ -1,4 +1,5 @@
-"""Checks the declarations already imply are generated, so the YAML keeps business rules only."""
+"""checks/ is SodaCL that Soda's own parser reads and states the business rules; checks the declarations imply
+(keys, references, a report's columns) are generated unless the YAML states them."""
 
 from __future__ import annotations
 
@@ -8,18 +9,45 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from infra.settings import REPO_ROOT
-from tables.quality import checked_columns, declared_checks
-from tables.registry import table
+from tables.quality import CHECKS_DIR, checked_columns, declared_checks, disable_soda_telemetry, table_checks
+from tables.registry import all_tables, table
 
 USERS_SODA_CONFIG = b"send_anonymous_usage_stats: true\nuser_cookie_id: mine  # the user's own, kept as it is\n"
+
+
+def test_every_checks_file_is_sodacl_that_soda_parses_without_an_error() -> None:
+    disable_soda_telemetry()  # before Soda's import
+    from soda.scan import Scan
+
+    files = sorted(CHECKS_DIR.rglob("*.yml"))
+    assert {f"{path.parent.name}.{path.stem}" for path in files} <= {spec.identifier for spec in all_tables()}
+    for path in files:
+        scan = Scan()
+        scan.set_data_source_name("lake")
+        scan.add_sodacl_yaml_file(str(path))
+        assert not scan.has_error_logs(), scan.get_logs_text()
+
+
+@pytest.mark.parametrize("identifier, rule", [
+    ("silver.fact_orders", "duplicate_count(order_id) = 0"),
+    ("silver.fact_order_items", "duplicate_count(order_item_id) = 0"),
+    ("silver.fact_clickstream", "duplicate_count(event_id) = 0"),
+    ("gold.daily_order_metrics", "max(average_revenue) <= 100000"),
+    ("gold.daily_category_metrics", "max(average_revenue) <= 100000"),
+])
+def test_the_business_rules_stand_in_the_yaml_and_are_checked_once(identifier: str, rule: str) -> None:
+    spec = table(identifier)
+    assert f"  - {rule}" in table_checks(spec)
+    assert rule not in declared_checks(spec)
 
 
 def test_keys_and_references_are_checked_from_the_declaration() -> None:
     assert declared_checks(table("silver.fact_order_items")).splitlines() == [
         "checks for fact_order_items:",
-        "  - missing_count(order_item_id) = 0",
-        "  - duplicate_count(order_item_id) = 0",
+        "  - missing_count(order_item_id) = 0",  # its uniqueness is a business rule: in its YAML
         "  - values in (order_id) must exist in fact_orders (order_id)",
     ]
 

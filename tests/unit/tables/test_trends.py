@@ -13,10 +13,11 @@ from pyspark.sql import functions as F
 
 from infra.settings import settings
 from tables import quality, trends
-from tables.registry import table
+from tables.registry import all_tables, table
+from tables.spec import TrendRule
 
 RUN_DATE = date(2026, 10, 29)
-RULE = trends.TrendRule(date="order_date", metrics=("row_count", "sum(total_price)"))
+RULE = TrendRule(date="order_date", metrics=("row_count", "sum(total_price)"))
 # four weeks of a shop with about 2,000 orders a day, one closed day and one busy day among them
 ORDERS = [2000 + (day * 37) % 300 - 150 for day in range(26)] + [0, 6000]
 
@@ -43,11 +44,12 @@ def test_too_little_history_only_measures() -> None:
     assert "fail:" not in sodacl and sodacl.count("warn: when < 0") == 2
 
 
-def test_the_rule_comes_from_the_tables_yaml_and_soda_never_sees_it() -> None:
-    sodacl, rule = quality.table_checks(table("silver.fact_orders"))
-    assert rule == trends.TrendRule("order_date", ("row_count", "sum(total_price)"), 28, 7, 4, 0.15, 10)
-    assert "trends for" not in sodacl and "checks for fact_orders" in sodacl
-    assert quality.table_checks(table("gold.daily_order_metrics"))[1] is None
+def test_the_facts_declare_their_rule_and_their_yaml_is_only_sodacl() -> None:
+    assert table("silver.fact_orders").trend == TrendRule("order_date", ("row_count", "sum(total_price)"), 28, 7, 4,
+                                                          0.15, 10)
+    assert {spec.identifier for spec in all_tables() if spec.trend} == {
+        "silver.fact_orders", "silver.fact_order_items", "silver.fact_clickstream"}
+    assert "trends for" not in quality.table_checks(table("silver.fact_orders"))
 
 
 @pytest.fixture()
