@@ -28,6 +28,7 @@ from infra.local.stack import recreate_database  # noqa: E402
 from infra.settings import settings  # noqa: E402
 from tables.lake import purge_all_tables  # noqa: E402
 from tables.runner import TableResult  # noqa: E402
+from tables.spark import session_jobs  # noqa: E402
 
 
 def progress(message: str) -> None:
@@ -44,25 +45,6 @@ def server_rss_mb() -> dict[str, float] | None:
         return None
     kb = {line.split(":")[0]: int(line.split()[1]) for line in lines if line.startswith(("VmRSS", "VmHWM"))}
     return {"now": round(kb["VmRSS"] / 1024, 1), "peak": round(kb["VmHWM"] / 1024, 1)}
-
-
-def spark_jobs(session: str) -> dict[str, int]:
-    """Spark jobs the server ran for a session's operations (each carries the session's tag, tables.spark), in
-    all and per table (its tag), from the server's event log (plain JSON, flushed at each job's end)."""
-    run_tag, counts = f"rainforest-{session}", {"all": 0}
-    for path in settings().spark_events_dir.rglob("*"):
-        if not path.is_file():
-            continue
-        with path.open(errors="replace") as events:
-            for line in events:
-                if '"Event":"SparkListenerJobStart"' not in line or run_tag not in line:
-                    continue
-                tags = json.loads(line).get("Properties", {}).get("spark.job.tags", "").split(",")
-                counts["all"] += 1
-                for tag in tags:
-                    if tag.startswith("table-"):
-                        counts[tag.removeprefix("table-")] = counts.get(tag.removeprefix("table-"), 0) + 1
-    return counts
 
 
 def summarise(results: list[TableResult], run_started_at: float, seconds: float) -> dict[str, Any]:
@@ -93,7 +75,7 @@ def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     started, started_at = time.monotonic(), time.time()
     results = rainforest_daily(run_date=run_date, full_refresh=full_refresh)
     summary = summarise(results, started_at, time.monotonic() - started)
-    summary["spark_jobs"] = spark_jobs(session_id())  # the run's own session
+    summary["spark_jobs"] = session_jobs(session_id())  # the run's own session
     progress(f"{label}: {summary['wall_seconds']}s, layers "
              + ", ".join(f"{name} {layer['wall_seconds']}s" for name, layer in summary["layers"].items()))
     return summary
@@ -108,7 +90,7 @@ def timed_fresh_process_run(run_date: date, label: str) -> dict[str, Any]:
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # `-m`: this checkout's code
     seconds = round(time.monotonic() - started, 2)
     session = re.search(r"Spark session (\S+) on the Connect server", run.stderr)
-    jobs = spark_jobs(session[1]) if session else None
+    jobs = session_jobs(session[1]) if session else None
     progress(f"{label}: {seconds}s, {jobs['all'] if jobs else '?'} Spark jobs")
     return {"wall_seconds": seconds, "spark_jobs": jobs}
 

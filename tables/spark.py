@@ -7,6 +7,7 @@ operation of a run that was killed before it touches the lake (`fence_session`).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -214,6 +215,25 @@ def live_session(wanted_id: str | None = None) -> SparkSession:
         else:
             raise
     return get_spark()
+
+
+def session_jobs(session: str) -> dict[str, int]:
+    """Spark jobs the server ran for a session's operations (each carries the session's tag, `get_spark`), in
+    all and per table (its tag), from the server's event log (plain JSON, flushed at each job's end)."""
+    run_tag, counts = f"rainforest-{session}", {"all": 0}
+    for path in settings().spark_events_dir.rglob("*"):
+        if not path.is_file():
+            continue
+        with path.open(errors="replace") as events:
+            for line in events:
+                if '"Event":"SparkListenerJobStart"' not in line or run_tag not in line:
+                    continue
+                tags = json.loads(line).get("Properties", {}).get("spark.job.tags", "").split(",")
+                counts["all"] += 1
+                for tag in tags:
+                    if tag.startswith("table-"):
+                        counts[tag.removeprefix("table-")] = counts.get(tag.removeprefix("table-"), 0) + 1
+    return counts
 
 
 def table_tag(identifier: str) -> str:

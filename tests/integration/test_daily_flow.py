@@ -81,14 +81,13 @@ def test_each_run_works_in_a_spark_session_derived_from_its_flow_run_id(runs: di
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-    from flows.bench import spark_jobs
-    from tables.spark import run_session_id
+    from tables.spark import run_session_id, session_jobs
 
     with get_client(sync_client=True) as client:
         flow_runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["rainforest-daily"])))
     sessions = {run_session_id(str(run.id), run.run_count) for run in flow_runs}
     assert len(sessions) == len(flow_runs) >= len(runs)
-    assert all(spark_jobs(session)["all"] > 0 for session in sessions)  # every run's jobs carry its session's tag
+    assert all(session_jobs(session)["all"] > 0 for session in sessions)  # every run's jobs carry its session's tag
 
 
 def test_publish_removes_the_run_branch(runs: dict[date, list]) -> None:
