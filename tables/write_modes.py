@@ -3,6 +3,9 @@ content, overwrite dates, replace."""
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType
@@ -43,25 +46,44 @@ def merge(spark: SparkSession, spec: TableSpec, statement: str, rows: DataFrame,
                                fix_hint(ctx.run_date)) from None
 
 
+DIFFERENCE = "_difference"  # what `differences` found for a row: "changed" (new or different) or "gone"
+
+
+def differences(spec: TableSpec, output: DataFrame, current: DataFrame) -> DataFrame:
+    """One join of a table's new content with its current rows: the rows of `output` that are new or differ
+    ("changed", with output's columns) and the keys `output` no longer has ("gone", keys only)."""
+    values = [column for column in output.columns if column not in spec.keys]
+    new = output.select("*", F.lit(True).alias("_in_output")).alias("s")
+    old = current.select("*", F.lit(True).alias("_in_table")).alias("t")
+    joined = new.join(old, [F.col(f"s.{key}") == F.col(f"t.{key}") for key in spec.keys], "full_outer")
+    differs = reduce(or_, [~F.col(f"s.{column}").eqNullSafe(F.col(f"t.{column}")) for column in values], F.lit(False))
+    kind = (F.when(F.col("_in_output").isNull(), F.lit("gone"))
+            .when(F.col("_in_table").isNull() | differs, F.lit("changed")))
+    return joined.select(*[F.coalesce(F.col(f"s.{key}"), F.col(f"t.{key}")).alias(key) for key in spec.keys],
+                         *[F.col(f"s.{column}").alias(column) for column in values],
+                         kind.alias(DIFFERENCE)).where(F.col(DIFFERENCE).isNotNull()).select(
+        *output.columns, DIFFERENCE)
+
+
 def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str, ctx: RunContext) -> None:
     """Make the table equal `output`, touching only what differs: a copy-on-write MERGE or DELETE rewrites
     every file it matches, so rows that did not change are left out, and an unchanged table commits nothing
-    (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted."""
-    output = output.localCheckpoint()  # the transform runs once: both differences and the merge read its rows
-    current = spark.table(target).select(*output.columns)
-    # Held, not recomputed: a MERGE whose source view reads its own target is not planned by Iceberg on Spark 4.1.
-    changed = output.subtract(current).localCheckpoint()
-    gone = current.select(*spec.keys).subtract(output.select(*spec.keys))
-    differences = {row.difference for row in (  # both looked for in one job
-        changed.limit(1).select(F.lit("changed").alias("difference"))
-        .union(gone.limit(1).select(F.lit("gone").alias("difference"))).collect())}
-    if "changed" in differences:
+    (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted. The
+    differences are computed once and held (a MERGE whose source reads its own target is not planned by Iceberg
+    on Spark 4.1)."""
+    found = differences(spec, output, spark.table(target).select(*output.columns)).localCheckpoint()
+    changed = found.where(F.col(DIFFERENCE) == "changed").drop(DIFFERENCE)
+    gone = found.where(F.col(DIFFERENCE) == "gone").select(*spec.keys)
+    kinds = {row[0] for row in (found.where(F.col(DIFFERENCE) == "changed").select(DIFFERENCE).limit(1)
+                                .union(found.where(F.col(DIFFERENCE) == "gone").select(DIFFERENCE).limit(1))
+                                .collect())}  # both looked for in one job
+    if "changed" in kinds:
         changed.createOrReplaceTempView(f"_changed_{spec.name}")
         merge(spark, spec, merge_statement(spec, target, f"_changed_{spec.name}", output.columns), changed, ctx)
-    if "gone" in differences:
-        output.createOrReplaceTempView(f"_new_{spec.name}")
+    if "gone" in kinds:
+        gone.createOrReplaceTempView(f"_gone_{spec.name}")
         match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
-        spark.sql(f"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM _new_{spec.name} s WHERE {match})")
+        spark.sql(f"DELETE FROM {target} t WHERE EXISTS (SELECT 1 FROM _gone_{spec.name} s WHERE {match})")
 
 
 def run_window(spec: TableSpec, ctx: RunContext) -> str:
