@@ -100,7 +100,7 @@ def delete_gone_in_window(spark: SparkSession, spec: TableSpec, view: str, targe
     Looked for first, so a run with nothing to delete commits nothing."""
     window = run_window(spec, ctx)
     current = spark.table(target).where(window).select(*spec.keys)
-    if current.subtract(spark.table(view).select(*spec.keys)).limit(1).count():
+    if not current.join(spark.table(view).select(*spec.keys), list(spec.keys), "left_anti").isEmpty():
         match = " AND ".join(f"t.{c} = s.{c}" for c in spec.keys)
         spark.sql(f"DELETE FROM {target} t WHERE ({window}) AND NOT EXISTS (SELECT 1 FROM {view} s WHERE {match})")
 
@@ -112,7 +112,7 @@ def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, targ
     window = run_window(spec, ctx)
     spark.sql(f"DELETE FROM {target} WHERE {window}")
     late = output.where(f"NOT ({window})")  # committed after their day's run (tables.extract): any date
-    if ctx.late_since and late.limit(1).count():
+    if ctx.late_since and not late.isEmpty():
         output.where(window).writeTo(target).append()
         late.createOrReplaceTempView(f"_late_{spec.name}")
         merge(spark, spec, merge_statement(spec, target, f"_late_{spec.name}", output.columns), late,
