@@ -17,6 +17,7 @@ from infra.errors import QualityGateError, fix_hint
 from infra.private import private_dir, write_private
 from infra.settings import REPO_ROOT, settings
 from tables import dq_history, registry, trends
+from tables.spark import held
 from tables.spec import TableSpec
 
 CHECKS_DIR = REPO_ROOT / "checks"
@@ -124,7 +125,7 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     # read from the lake once, only the columns checked: Soda's several queries then scan memory, not the
     # table's files and metadata again
     table_rows = rows(spec)
-    checked = table_rows.select(*checked_columns(table_rows.columns, "\n".join(sodacl))).localCheckpoint()
+    checked = held(table_rows.select(*checked_columns(table_rows.columns, "\n".join(sodacl))))
     views = {spec.name: checked} | {name.split(".")[1]: rows(registry.table(name))
                                     for name in set(spec.references.values())}
     for view, frame in views.items():

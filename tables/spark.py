@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.connect.client.retries import DefaultPolicy
 from pyspark.sql.connect.session import SparkSession as RemoteSession
 
@@ -154,6 +154,17 @@ def _make_active(spark: SparkSession | None) -> None:
     """PySpark attaches a DataFrame the server holds (`localCheckpoint`) to the thread's active session, else
     the process's default one: with several sessions in a process, the one a thread works with is made active."""
     RemoteSession._active_session.session = spark
+
+
+def held(frame: DataFrame) -> DataFrame:
+    """`frame.localCheckpoint()`, attached to the frame's own session: PySpark attaches the held rows to the
+    thread's active session, which is another one when a caller holds a session across runs (a test)."""
+    previous = _active()
+    _make_active(frame.sparkSession)
+    try:
+        return frame.localCheckpoint()
+    finally:
+        _make_active(previous)
 
 
 def run_session_id(flow_run_id: str, attempt: int) -> str:

@@ -14,7 +14,7 @@ from infra.errors import QualityGateError, fix_hint
 from tables import registry
 from tables.dates import Dates, date_partition_column, on_dates_condition, on_dates_sql
 from tables.extract import source_filter
-from tables.spark import on_branch
+from tables.spark import held, on_branch
 from tables.spec import RunContext, TableSpec, WriteMode
 
 
@@ -71,7 +71,7 @@ def sync(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str, c
     (downstream then sees no change). Keys gone upstream (deleted users, bridge rows) are deleted. The
     differences are computed once and held (a MERGE whose source reads its own target is not planned by Iceberg
     on Spark 4.1)."""
-    found = differences(spec, output, spark.table(target).select(*output.columns)).localCheckpoint()
+    found = held(differences(spec, output, spark.table(target).select(*output.columns)))
     changed = found.where(F.col(DIFFERENCE) == "changed").drop(DIFFERENCE)
     gone = found.where(F.col(DIFFERENCE) == "gone").select(*spec.keys)
     kinds = {row[0] for row in (found.where(F.col(DIFFERENCE) == "changed").select(DIFFERENCE).limit(1)
