@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
+import signal
 import sys
 from datetime import date
 
@@ -244,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints where every thread of a slow command is
     os.umask(0o077)  # what a command creates (state, logs, reports, the services' files) is its owner's only
     try:
         return args.handler(args)

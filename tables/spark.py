@@ -7,6 +7,7 @@ operation of a run that was killed before it touches the lake (`fence_session`).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import threading
@@ -39,7 +40,9 @@ _lock = threading.Lock()
 _session: SparkSession | None = None
 _session_id: str | None = None
 _idle: list[SparkSession] = []  # sessions of `own_session` free for the next caller
-_kept: list[SparkSession] = []  # every session this process opened (see `_keep`)
+# Every session this process opened, kept referenced for the life of the process: PySpark's finalizer of a Connect
+# session closes a pool all sessions share, and run by the garbage collector inside another gRPC call it deadlocks.
+_kept: list[SparkSession] = []
 _tagged = threading.local()
 session_start_seconds: float | None = None  # how long this process's session took to open (benchmarks)
 
@@ -140,9 +143,15 @@ def remote(cfg: Settings, session_id: str) -> str:
 
 def _connect(cfg: Settings, session_id: str) -> SparkSession:
     spark = cast(SparkSession, RemoteSession(connection=remote(cfg, session_id)))  # not the shared builder's
+    client = cast(Any, spark).client
     # The client's own retries of an unreachable server last 10 minutes by default; a few seconds here, then the
     # pipeline's task retries (flows.daily) and one sentence naming the server.
-    cast(Any, spark).client.set_retry_policies([DefaultPolicy(max_retries=4, max_backoff=2000)])
+    client.set_retry_policies([DefaultPolicy(max_retries=4, max_backoff=2000)])
+    # PySpark asks the server at the process's exit, once per session and with those retries, to clear an ML cache
+    # this pipeline never fills: with the server gone that is about 7 s a session, and a run that lost its server
+    # opens a session per retried task (it took over 10 minutes to exit).
+    atexit.unregister(client._cleanup_ml_cache)
+    _kept.append(spark)
     return spark
 
 
@@ -194,7 +203,6 @@ def get_spark() -> SparkSession:
                 spark.conf.set(key, value)
             session_start_seconds = time.monotonic() - started
             _session = spark
-            _kept.append(spark)
             RemoteSession._default_session = cast(RemoteSession, spark)
         spark, tag = _session, f"rainforest-{_session_id}"
     _make_active(spark)
@@ -269,7 +277,7 @@ def own_session(tag: str) -> Iterator[SparkSession]:
         spark = _idle.pop() if _idle else None
     if spark is None:
         cfg = settings()
-        spark = _keep(_connect(cfg, str(uuid.uuid4())))
+        spark = _connect(cfg, str(uuid.uuid4()))
         for key, value in session_conf(cfg).items():
             spark.conf.set(key, value)
     run_tag, previous = f"rainforest-{session_id()}", _active()
@@ -281,15 +289,6 @@ def own_session(tag: str) -> Iterator[SparkSession]:
         _make_active(previous)
         with _lock:
             _idle.append(spark)
-
-
-def _keep(spark: SparkSession) -> SparkSession:
-    """Keep a session referenced for the life of the process. PySpark's finalizer of a Connect session closes a
-    pool every session of the process shares, and run from the garbage collector inside another gRPC call it
-    deadlocks (seen in the test suite): no session here is ever collected."""
-    with _lock:
-        _kept.append(spark)
-    return spark
 
 
 def forget_session(new_id: bool = False) -> None:
@@ -307,7 +306,7 @@ def fence_session(dead_session_id: str) -> list[str]:
     """Stop every operation of a session whose client died (a killed run) and close that session: the server
     interrupts them before it answers, so none of them changes a table afterwards (`test_spark_connect.py`).
     Returns the ids of the operations that were still running."""
-    spark = _keep(_connect(settings(), dead_session_id))
+    spark = _connect(settings(), dead_session_id)
     try:
         return spark.interruptAll()
     finally:

@@ -75,7 +75,7 @@ def connect_answer(token: str | None) -> str:
     cfg = settings()
     url = f"sc://localhost:{cfg.spark_connect_port}/" + (f";token={token}" if token is not None else "")
     session = RemoteSession(connection=url)
-    PROBES.append(session)  # never collected: PySpark's finalizer of a session can deadlock (tables.spark._keep)
+    PROBES.append(session)  # never collected: PySpark's finalizer of a session can deadlock (tables.spark._kept)
     try:
         return str(session.sql("SELECT 1 AS one").collect())
     except Exception as error:

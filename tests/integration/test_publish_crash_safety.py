@@ -71,8 +71,20 @@ def kill_when_paused(process: subprocess.Popen[str], point: str) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
+def output_of(process: subprocess.Popen[str], seconds: int = 900) -> str:
+    """The run's output once it ends. A run still going after `seconds` prints every thread's stack (SIGUSR1, see
+    `flows.cli`), is killed, and fails the test with the end of its output."""
+    try:
+        return process.communicate(timeout=seconds)[0]
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGUSR1)
+        time.sleep(2)
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"the run did not end within {seconds} s:\n{process.communicate()[0][-6000:]}")
+
+
 def finish(process: subprocess.Popen[str]) -> str:
-    output = process.communicate(timeout=900)[0]
+    output = output_of(process)
     assert process.returncode == 0, output[-4000:]
     return output
 
@@ -139,7 +151,7 @@ def run_and_restart(service: str, layer: str) -> tuple[int, str]:
     stack.down([service])
     time.sleep(3)  # long enough for the run's in-flight calls to fail
     stack.up([service])
-    lines.append(process.communicate(timeout=900)[0])
+    lines.append(output_of(process))
     return process.returncode, "".join(lines)
 
 
@@ -166,7 +178,7 @@ def test_a_writer_on_another_host_never_reverts_a_publish(days: None, tmp_path: 
     marker = wait_until_paused(late, "publishing", other_host)
     finish(start_run(NEXT_DAY))  # this host's run builds and publishes the date meanwhile
     marker.unlink()  # the other host's run goes on to publish what it built before that
-    output = late.communicate(timeout=600)[0]
+    output = output_of(late, 600)
     assert late.returncode == 2, output[-3000:]
     assert "another writer published to the lake since this run started" in output, output[-3000:]
     assert "Traceback" not in output
@@ -195,7 +207,7 @@ def test_a_lake_that_stops_answering_mid_publish_is_reported_as_a_publish_half_d
     stack.down(["seaweedfs"])
     try:
         marker.unlink()
-        output = process.communicate(timeout=600)[0]
+        output = output_of(process, 600)
     finally:
         stack.up(["seaweedfs"])
     assert process.returncode == 2, output[-3000:]

@@ -20,7 +20,7 @@ from tables.spark import forget_session, get_spark
 from tables.writer_lock import writer_lock
 
 from .conftest import expected, main_snapshots
-from .test_publish_crash_safety import NEXT_DAY, both_reports, finish, start_run, wait_until_paused
+from .test_publish_crash_safety import NEXT_DAY, both_reports, finish, output_of, start_run, wait_until_paused
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PROBE = "lake.closed.late_commit"
@@ -76,7 +76,7 @@ def test_a_killed_spark_server_fails_the_run_cleanly_and_the_next_run_after_stac
     os.killpg(server, signal.SIGKILL)
     marker.unlink()  # the run goes on against a server that is gone
     try:
-        output = process.communicate(timeout=600)[0]
+        output = output_of(process, 600)
     finally:  # whatever the run did, the modules after this one find the server up
         forget_session()  # this process's session went with the server
         stack.up(["spark"])
