@@ -81,7 +81,8 @@ TRANSIENT_MARKERS = ("Connection refused", "connection refused", "Connection res
                      "connection has been closed", "ConnectionError", "terminating connection",
                      "the database system is", "503", "NoHttpResponseException", "ServiceFailureException",
                      "ServiceUnavailableException", "code = Unavailable", "NETWORK_CONNECTION",
-                     "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "curlCode: 7", "Couldn't connect to server")
+                     "SERVICE_UNAVAILABLE", "INTERNAL_FAILURE", "curlCode: 7", "Couldn't connect to server",
+                     "postmaster is accepting TCP/IP connections", "server closed the connection unexpectedly")
 
 
 def _catalog_answered_5xx(error: BaseException) -> bool:

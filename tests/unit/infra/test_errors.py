@@ -18,6 +18,14 @@ def test_a_5xx_answer_of_the_catalog_is_transient(error: Exception) -> None:
     assert transient_service(error) == CATALOG
 
 
+def test_postgres_closing_a_connection_as_it_restarts_is_transient() -> None:
+    import psycopg2
+
+    error = psycopg2.OperationalError("server closed the connection unexpectedly\n\tThis probably means the server "
+                                      "terminated abnormally\n\tbefore or while processing the request.")
+    assert transient_service(error) == "PostgreSQL (upstream database)"
+
+
 def test_a_5xx_answer_raised_from_deeper_down_is_still_transient() -> None:
     try:
         try:
