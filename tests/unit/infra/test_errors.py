@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg2
 import pytest
 from pyiceberg.exceptions import CommitStateUnknownException, NoSuchTableError, ServerError, ServiceUnavailableError
 
@@ -19,8 +20,6 @@ def test_a_5xx_answer_of_the_catalog_is_transient(error: Exception) -> None:
 
 
 def test_postgres_closing_a_connection_as_it_restarts_is_transient() -> None:
-    import psycopg2
-
     error = psycopg2.OperationalError("server closed the connection unexpectedly\n\tThis probably means the server "
                                       "terminated abnormally\n\tbefore or while processing the request.")
     assert transient_service(error) == "PostgreSQL (upstream database)"
