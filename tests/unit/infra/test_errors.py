@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg2
 import pytest
 from pyiceberg.exceptions import CommitStateUnknownException, NoSuchTableError, ServerError, ServiceUnavailableError
 
@@ -68,8 +69,6 @@ def test_a_spark_connect_server_that_is_gone_is_transient_and_named() -> None:
 
 
 def test_a_postgres_restart_seen_by_psycopg2_is_transient() -> None:
-    import psycopg2
-
     dropped = psycopg2.OperationalError("server closed the connection unexpectedly\n\tThis probably means ...")
     assert transient_service(dropped) == "PostgreSQL (upstream database)"
 
