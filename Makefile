@@ -75,7 +75,7 @@ ui-check: deploy run
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy tables flows infra datagen
+	$(VENV)/bin/mypy tables flows infra datagen tests
 
 unit-test: install  # transforms run on a session of the stack's Spark Connect server
 	$(RF) stack up spark

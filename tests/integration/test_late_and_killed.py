@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from pyspark.sql import DataFrame
 
 import flows.daily
 from datagen.generate import generate
@@ -56,7 +57,7 @@ def test_a_day_failing_in_gold_stops_the_backfill_which_resumes_once_fixed(late_
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     generate(date(2026, 11, 7), 2, 300, seed=7)
 
-    def crash(**_: object) -> None:
+    def crash(**_: object) -> DataFrame:
         raise RuntimeError("a bug inside a gold transform")
 
     crashing = replace(table("gold.wide_orders"), transform=crash)

@@ -144,7 +144,9 @@ def test_trend_checks_judge_the_run_date_against_the_quality_history_in_the_lake
     assert release is not None
     spark = get_spark()
     rows = published_rows_of(spark, spec, release, day)
-    orders, revenue = rows.selectExpr("count(*)", "sum(total_price)").first()
+    figure = rows.selectExpr("count(*)", "sum(total_price)").first()
+    assert figure is not None
+    orders, revenue = figure
     figures = {"row_count": float(orders), "sum(total_price)": float(revenue)}
 
     usual = quality.trend_checks(day, generated_history(day, figures, 1, "usual"))["silver.fact_orders"]
@@ -171,7 +173,9 @@ def test_a_real_spike_publishes_with_a_reason_and_a_business_rule_is_never_accep
     release, spec, spark = last_release(), table("silver.fact_orders"), get_spark()
     assert release is not None
     rows = published_rows_of(spark, spec, release, day)
-    orders, revenue = rows.selectExpr("count(*)", "sum(total_price)").first()
+    figure = rows.selectExpr("count(*)", "sum(total_price)").first()
+    assert figure is not None
+    orders, revenue = figure
     quiet = quality.trend_checks(day, generated_history(day, {"row_count": float(orders),
                                                               "sum(total_price)": float(revenue)}, 0.05, "quiet"))
     monkeypatch.setattr(quality, "trend_checks", lambda *_: quiet)

@@ -5,17 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal as D
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
 NOV1, NOV2 = date(2026, 11, 1), date(2026, 11, 2)
 TS = datetime(2026, 11, 1, 10, 0)
 ITEM_COLUMNS = "order_item_id long, order_id long, product_id long, seller_id long, quantity int, " \
                "base_price decimal(12,2), tax decimal(12,2), created_ts timestamp"
-__all__ = ["D", "ITEM_COLUMNS", "NOV1", "NOV2", "TS", "category_inputs", "frame"]
+__all__ = ["D", "ITEM_COLUMNS", "NOV1", "NOV2", "TS", "category_inputs", "first_row", "frame"]
 
 
 def frame(spark: SparkSession, rows: list[tuple], schema: str) -> DataFrame:
     return spark.createDataFrame(rows, schema)
+
+
+def first_row(frame: DataFrame) -> Row:
+    row = frame.first()
+    assert row is not None, "the frame has no row"
+    return row
 
 
 def category_inputs(spark: SparkSession) -> tuple[DataFrame, DataFrame, DataFrame]:

@@ -6,7 +6,7 @@ import pytest
 
 from tables.quality import checks_file
 from tables.registry import all_tables, touched_dates_read, waits_for
-from tables.spec import LAYERS, Scope
+from tables.spec import LAYERS, Scope, TableSpec
 
 
 def test_names_are_unique_and_layers_ordered() -> None:
@@ -24,7 +24,7 @@ def test_upstreams_are_declared_earlier() -> None:
 
 @pytest.mark.parametrize("spec", [s for s in all_tables() if s.layer in ("silver", "gold", "interface")],
                          ids=lambda s: s.identifier)
-def test_every_modelled_table_has_checks(spec) -> None:
+def test_every_modelled_table_has_checks(spec: TableSpec) -> None:
     assert checks_file(spec.layer, spec.name).exists()
 
 

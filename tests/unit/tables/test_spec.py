@@ -11,7 +11,7 @@ from tables.spec import Input, Scope, Touches, WriteMode
 
 
 def test_touched_dates_scope_needs_a_date_column() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a date column is given exactly when the scope is touched_dates"):
         Input("silver.fact_orders", Scope.TOUCHED_DATES)
 
 
@@ -33,7 +33,7 @@ def test_the_facts_that_set_the_touched_dates_say_so_in_their_files() -> None:
     touching = {spec.identifier: spec.touches for spec in all_tables() if spec.touches is not None}
     assert touching == {"silver.fact_orders": Touches(date_of="order_ts"),
                         "silver.fact_order_items": Touches(parent="silver.fact_orders", key="order_id")}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="either from a column"):
         Touches(date_of="order_ts", parent="silver.fact_orders", key="order_id")
 
 

@@ -56,8 +56,8 @@ def test_daily_category_metrics_agree_with_exact_arithmetic_on_repeated_values(s
     for row in rows:
         revenues = expected[(row.order_date, row.category_id)]
         assert row.item_count == len(revenues)
-        assert row.median_revenue == statistics.median(revenues).quantize(six_places, ROUND_HALF_UP)
-        assert row.average_revenue == (sum(revenues) / len(revenues)).quantize(six_places, ROUND_HALF_UP)
+        assert row.median_revenue == D(statistics.median(revenues)).quantize(six_places, ROUND_HALF_UP)
+        assert row.average_revenue == (sum(revenues, D(0)) / len(revenues)).quantize(six_places, ROUND_HALF_UP)
 
 
 def test_category_metrics_follow_the_current_bridge_and_names(spark: SparkSession) -> None:

@@ -7,7 +7,7 @@ from pyspark.sql import SparkSession
 from tables.gold.wide_order_items import wide_order_items
 from tables.gold.wide_orders import wide_orders
 
-from ..frames import NOV1, TS, D, category_inputs, frame
+from ..frames import NOV1, TS, D, category_inputs, first_row, frame
 
 
 def test_wide_tables_join_orders_products_sellers_buyers(spark: SparkSession) -> None:
@@ -27,5 +27,5 @@ def test_wide_tables_join_orders_products_sellers_buyers(spark: SparkSession) ->
     assert [c.category_id for c in wide[1].categories] == [1, 2]
     buyers = frame(spark, [(42, "bob", "bob@x"), (3, "not-a-buyer", "x")],
                    "buyer_id long, username string, email string")
-    order = wide_orders(orders, items, buyers).first()
+    order = first_row(wide_orders(orders, items, buyers))
     assert (order.buyer_username, order.item_count, order.items_revenue) == ("bob", 2, D("6.00"))

@@ -9,6 +9,8 @@ from pyspark.sql import SparkSession
 
 from tables.silver.fact_orders import fact_orders
 
+from ..frames import first_row
+
 D = Decimal
 
 
@@ -18,7 +20,7 @@ def test_fact_orders_adds_the_utc_order_date(spark: SparkSession) -> None:
         "order_id long, buyer_id long, order_ts timestamp, total_price decimal(14,2), created_ts timestamp,"
         " _run_date date",
     )
-    row = fact_orders(orders).first()
+    row = first_row(fact_orders(orders))
     assert row.order_date == date(2026, 11, 1)
     assert row.total_price == D("10.50")
     assert "_run_date" not in fact_orders(orders).columns
