@@ -246,9 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # `kill -USR1 <pid>` prints where every thread of a slow command is (to the process's own stderr: a caller's
-    # replacement, such as pytest's capture, has no file descriptor)
-    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__)
+    # `kill -USR1 <pid>` prints where every thread of a slow command is, on the process's own stderr (fd 2): a
+    # caller's replacement of sys.stderr, such as pytest's capture, has no file descriptor
+    faulthandler.register(signal.SIGUSR1, file=2)
     os.umask(0o077)  # what a command creates (state, logs, reports, the services' files) is its owner's only
     try:
         return args.handler(args)

@@ -3,13 +3,22 @@ opening a session leaves nothing that calls the server when the process exits.""
 
 from __future__ import annotations
 
-import atexit
-import uuid
+import subprocess
+import sys
 
 from pyspark.sql import SparkSession
 
+from tables.spark import held, own_session
+
+EXIT_PROBE = """
+from pyspark.sql.connect.client.core import SparkConnectClient
+SparkConnectClient._cleanup_ml_cache = lambda client: print("an exit hook called the server")
+import uuid
 from infra.settings import settings
-from tables.spark import _connect, held, own_session
+from tables.spark import _connect
+_connect(settings(), str(uuid.uuid4()))
+print("session opened")
+"""
 
 
 def test_held_rows_stay_with_the_session_they_were_read_in(spark: SparkSession) -> None:
@@ -23,6 +32,6 @@ def test_held_rows_stay_with_the_session_they_were_read_in(spark: SparkSession) 
 def test_a_session_registers_no_exit_hook_that_calls_the_server() -> None:
     """PySpark's own hook (clear the session's ML cache) retries a server that is gone for about 7 s a session: a run
     that lost its server, with a session per retried task, took over 10 minutes to exit."""
-    hooks = atexit._ncallbacks()
-    _connect(settings(), str(uuid.uuid4()))
-    assert atexit._ncallbacks() == hooks
+    opened = subprocess.run([sys.executable, "-c", EXIT_PROBE], capture_output=True, text=True, timeout=120,
+                            check=True)
+    assert opened.stdout.split("\n") == ["session opened", ""], opened.stdout
