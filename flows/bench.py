@@ -87,7 +87,8 @@ def timed_fresh_process_run(run_date: date, label: str) -> dict[str, Any]:
     progress(f"{label}: `rainforest run --date {run_date}` in a new process …")
     started = time.monotonic()
     run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--date", run_date.isoformat()], check=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # `-m`: this checkout's code
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,  # `-m`: this checkout's code
+                         env={**os.environ, "PREFECT_LOGGING_LEVEL": "INFO"})  # its lines, the session's among them
     seconds = round(time.monotonic() - started, 2)
     session = re.search(r"Spark session (\S+) on the Connect server", run.stderr)
     jobs = session_jobs(session[1]) if session else None
