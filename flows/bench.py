@@ -82,8 +82,9 @@ def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
 
 
 def timed_fresh_process_run(run_date: date, label: str) -> dict[str, Any]:
-    """`rainforest run --date` in a new process, as a user or the scheduler meets it: Python imports, the JVM's
-    start and warm-up included. Wall time only (the per-table profile is the in-process run's)."""
+    """`rainforest run --date` in a new process, as a user or the scheduler meets it: Python's imports, Prefect's
+    start and the session's opening included. Wall time and Spark jobs (the per-table profile is the in-process
+    run's)."""
     progress(f"{label}: `rainforest run --date {run_date}` in a new process …")
     started = time.monotonic()
     run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--date", run_date.isoformat()], check=True,
