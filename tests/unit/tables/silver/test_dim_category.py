@@ -16,4 +16,5 @@ def test_dim_category_names_its_columns_for_the_reports_and_drops_ingestion_colu
                    "category_id long, name string, created_ts timestamp, last_updated_ts timestamp, _run_date date")
     out = dim_category(bronze)
     assert out.columns == ["category_id", "category_name", "created_ts", "last_updated_ts"]
-    assert (first_row(out).category_id, first_row(out).category_name) == (1, "Lamps")
+    row = first_row(out)
+    assert (row.category_id, row.category_name) == (1, "Lamps")
