@@ -224,6 +224,33 @@ def history_bench(args: argparse.Namespace) -> dict[str, Any]:
                 last["daily_run_seconds"] / first["daily_run_seconds"], 2)}
 
 
+def quiet_catch_up_bench(args: argparse.Namespace) -> dict[str, Any]:
+    """Orders on the first day and on the day `--quiet-catch-up` days later, none in between: the first day's
+    run, then the catch-up over the dates without upstream rows (a backfill up to the day before the last),
+    then the last day's daily run."""
+    from flows.daily import rainforest_backfill
+
+    quiet = args.quiet_catch_up - 1
+    last_day = args.start + timedelta(days=quiet + 1)
+    recreate_database("rainforest_bench")
+    purge_all_tables()
+    generate(args.start, 1, args.orders_per_day, seed=42)
+    first = timed_run(args.start, False, "first day")
+    jobs = session_jobs()["all"]  # every session's: the backfill's flow run has a session of its own
+    progress(f"catch-up over {quiet} dates without upstream rows …")
+    started = time.monotonic()
+    rainforest_backfill(args.start + timedelta(days=1), last_day - timedelta(days=1))
+    catch_up = {"dates": quiet, "wall_seconds": round(time.monotonic() - started, 2),
+                "spark_jobs": session_jobs()["all"] - jobs}
+    progress(f"catch-up: {catch_up['wall_seconds']}s, {catch_up['spark_jobs']} Spark jobs")
+    generate(last_day, 1, args.orders_per_day, seed=43)
+    last = timed_run(last_day, False, "the day after the catch-up")
+    return {"machine": {"cores": os.cpu_count()},
+            "parameters": {"orders_per_day": args.orders_per_day, "dates_without_upstream_rows": quiet},
+            "first_day_run_seconds": first["wall_seconds"], "quiet_catch_up": catch_up,
+            "daily_run_after_it_seconds": last["wall_seconds"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders-per-day", type=int, default=100_000)
@@ -244,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-points", type=int, nargs="+", metavar="DAYS",
                         help="instead: the daily run of day DAYS after DAYS-1 days of history, for each DAYS (e.g. "
                              "7 30 60), beside DuckDB's recompute of both reports from upstream")
+    parser.add_argument("--quiet-catch-up", type=int, metavar="DAYS",
+                        help="instead: orders on the first day and DAYS days later only; the catch-up over the "
+                             "dates between (no upstream rows: no Spark work), then the last day's run")
     parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
     args = parser.parse_args(argv)
     if args.fresh_process and args.days < 3:
@@ -253,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.history_points:
         write_report(history_bench(args), args.out)
+        return 0
+    if args.quiet_catch_up:
+        write_report(quiet_catch_up_bench(args), args.out)
         return 0
     last_day = args.start + timedelta(days=args.days - 1)
 

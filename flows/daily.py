@@ -38,6 +38,7 @@ from infra.health import check_services
 from infra.settings import settings
 from tables import dq_history, publish, quality, reconcile, restatements, runner, upkeep, upstream_schema
 from tables.extract import upstream_snapshot
+from tables.quiet_dates import first_busy_date, upstream_fingerprint
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
 from tables.spark import forget_session, get_spark, live_session, run_session_id, session_id, table_tag, tagged
@@ -232,7 +233,8 @@ def run_day(run_date: date, full_refresh: bool, position: str = "", accept_trend
                      accept_trend=f"{accept_trend} (accepted by {getpass.getuser()}@{socket.gethostname()})"
                      if accept_trend else "",
                      upstream_snapshot=upstream_snapshot(), late_since=publish.last_upstream_snapshot(rows),
-                     late_until=max([run_date, *published]) + timedelta(days=1))
+                     late_until=max([run_date, *published]) + timedelta(days=1),
+                     upstream_fingerprint=upstream_fingerprint())
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
     publishing = False  # once the publish began, some mains may have moved when a service stops answering
@@ -275,6 +277,35 @@ def day_summary(run_date: date, results: list[runner.TableResult], seconds: floa
             f"{sum(r.records_added for r in results):,} rows written, {checks.count('pass')} checks passed"
             f"{f', {warned} warned' if warned else ''}{f', {accepted} accepted' if accepted else ''}, "
             f"in {seconds:.0f} s")
+
+
+def publish_quiet_dates(waiting: list[date]) -> dict[date, list[runner.TableResult]]:
+    """The first of the waiting dates that would change nothing (`tables.quiet_dates`), published at once as
+    the tables' mains hold them: no Spark work. Only right after the last published date, with no new table
+    in the model and the lake's tables read whole as upstream holds them."""
+    began = time.monotonic()
+    rows, log_snapshot = publish.log_state()
+    published, release = publish.published_dates(rows), publish.last_release(rows)
+    fingerprint = publish.last_upstream_fingerprint(rows)
+    modelled = [spec.identifier for spec in all_tables()]
+    if (not waiting or not published or release is None or not fingerprint
+            or waiting[0] != max(published) + timedelta(days=1) or set(modelled) - set(release.snapshots)):
+        return {}
+    consecutive = [day for number, day in enumerate(waiting) if day == waiting[0] + timedelta(days=number)]
+    snapshot = upstream_snapshot()  # before the queries: a row committed after it is the next run's
+    if upstream_fingerprint() != fingerprint:
+        return {}
+    busy = first_busy_date(consecutive, publish.last_upstream_snapshot(rows), snapshot)
+    quiet = [day for day in consecutive if busy is None or day < busy]
+    if not quiet:
+        return {}
+    results = runner.as_main_holds(modelled)
+    publish.publish_unchanged(results, [RunContext(day, incremental=True, upstream_snapshot=snapshot,
+                                                   upstream_fingerprint=fingerprint) for day in quiet],
+                              log_snapshot)
+    say("%s: %d date(s) with nothing new upstream, published as the tables are (no Spark work) in %.1f s",
+        quiet[0] if len(quiet) == 1 else f"{quiet[0]} to {quiet[-1]}", len(quiet), time.monotonic() - began)
+    return dict.fromkeys(quiet, results)
 
 
 def ensure_days_over(dates: list[date]) -> None:
@@ -320,7 +351,15 @@ def run_dates(dates: list[date], full_refresh: bool = False,
                 behind[-1], level=logging.WARNING)
         done: dict[date, list[runner.TableResult]] = {}
         days = [*behind, *dates]
-        for number, day in enumerate(days, start=1):
+        while len(done) < len(days):
+            waiting = days[len(done):]
+            quiet = publish_quiet_dates(waiting if not full_refresh else [d for d in waiting if d not in dates])
+            done |= quiet
+            if quiet and dates[-1] in quiet:
+                write_run_report([], RunContext(dates[-1]))
+            if len(done) == len(days):
+                break
+            day, number = days[len(done)], len(done) + 1
             position = f"{number}/{len(days)}" if len(days) > 1 else ""
             try:
                 done[day] = run_day(day, full_refresh and day in dates, position,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
 from pyspark.sql import DataFrame, SparkSession
@@ -28,12 +29,16 @@ def jdbc_options() -> tuple[str, dict[str, str]]:
                  "driver": "org.postgresql.Driver", "fetchsize": "20000"}
 
 
+def window_between(columns: tuple[str, ...], low: date, high: date) -> str:
+    """Rows with any of the columns in [low, high)."""
+    return " OR ".join(f"({column} >= '{low.isoformat()}' AND {column} < '{high.isoformat()}')" for column in columns)
+
+
 def window_condition(columns: tuple[str, ...], created_column: str, ctx: RunContext) -> str:
     """Incremental: rows created or updated in [d, d+1). Full load: rows created before d+1, in their current
     version (a filter on the change time would drop rows updated after d). SQL for Postgres and Spark alike."""
     if ctx.incremental:
-        low, high = ctx.run_date.isoformat(), ctx.next_day.isoformat()
-        return " OR ".join(f"({column} >= '{low}' AND {column} < '{high}')" for column in columns)
+        return window_between(columns, ctx.run_date, ctx.next_day)
     return f"{created_column} < '{ctx.next_day.isoformat()}'"
 
 
@@ -72,9 +77,13 @@ def extraction_filter(source: Source, ctx: RunContext) -> str:
     if not source.window_columns or not ctx.upstream_snapshot:
         return window
     if ctx.incremental and ctx.late_since and ctx.late_until is not None:
-        window = (f"(({window}) OR ({committed_after(ctx.late_since)} "
-                  f"AND {source.created_column} < '{ctx.late_until.isoformat()}'))")
+        window = f"(({window}) OR ({late_rows(source, ctx.late_since, ctx.late_until)}))"
     return f"({window}) AND NOT {committed_after(ctx.upstream_snapshot)}"
+
+
+def late_rows(source: Source, since: str, until: date) -> str:
+    """Postgres: rows committed after upstream's snapshot `since`, created before `until`."""
+    return f"{committed_after(since)} AND {source.created_column} < '{until.isoformat()}'"
 
 
 def split_bounds(source: Source, where: str) -> tuple[int, int, int]:

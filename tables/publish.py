@@ -52,6 +52,7 @@ LOG_SCHEMA = pa.schema([
     pa.field("sequence", pa.int64()),  # the append's position in the log: publishes are ordered by it, not clocks
     pa.field("accepted_trend", pa.string()),  # why failed trend checks were accepted, by whom (`--accept-trend`)
     pa.field("upstream_snapshot", pa.string()),  # what upstream showed the run: the next run takes what came since
+    pa.field("upstream_fingerprint", pa.string()),  # the tables read whole as the run extracted them (quiet dates)
 ])
 ANY_SNAPSHOT = -1  # append_log's default: whatever the log holds
 
@@ -172,10 +173,20 @@ def last_release(rows: list[dict[str, Any]] | None = None) -> Release | None:
 
 def last_upstream_snapshot(rows: list[dict[str, Any]]) -> str:
     """Upstream's snapshot as the run of the last complete publish saw it ("" before the log recorded it)."""
+    return last_release_value(rows, "upstream_snapshot")
+
+
+def last_upstream_fingerprint(rows: list[dict[str, Any]]) -> str:
+    """The fingerprint of the tables read whole that the last complete publish extracted ("" before the log
+    recorded it)."""
+    return last_release_value(rows, "upstream_fingerprint")
+
+
+def last_release_value(rows: list[dict[str, Any]], column: str) -> str:
     release = last_release(rows)
-    found = [row.get("upstream_snapshot") for row in rows if release is not None
+    found = [row.get(column) for row in rows if release is not None
              and row["run_id"] == release.run_id and row["state"] == INTENT]
-    return next((snapshot for snapshot in found if snapshot), "")
+    return next((value for value in found if value), "")
 
 
 def interrupted(rows: list[dict[str, Any]]) -> Release | None:
@@ -214,14 +225,39 @@ def publish(results: list[TableResult], ctx: RunContext) -> None:
     dq_history.record(results, ctx)
     logged = any(row["run_id"] == ctx.branch and row["state"] == INTENT for row in log_rows())
     if not logged:  # a retried publish whose intent went in already goes on to complete it
-        at = now()
-        append_log([{"run_id": ctx.branch, "run_date": ctx.run_date, "state": INTENT, "published_at": at,
-                     "table_name": r.table, "snapshot_id": r.snapshot_id, "total_rows": r.total_rows,
-                     "checks_passed": sum(c["outcome"] == "pass" for c in r.checks),
-                     "checks_failed": sum(c["outcome"] == "fail" for c in r.checks),
-                     "checks": json.dumps(r.checks, default=str), "accepted_trend": ctx.accept_trend or None,
-                     "upstream_snapshot": ctx.upstream_snapshot or None} for r in results], ctx.log_snapshot)
+        append_log(intent_rows(results, ctx, now()), ctx.log_snapshot)
     complete(Release(ctx.branch, ctx.run_date, {r.table: r.snapshot_id for r in results}))
+
+
+def intent_rows(results: list[TableResult], ctx: RunContext, at: datetime) -> list[dict[str, Any]]:
+    return [{"run_id": ctx.branch, "run_date": ctx.run_date, "state": INTENT, "published_at": at,
+             "table_name": r.table, "snapshot_id": r.snapshot_id, "total_rows": r.total_rows,
+             "checks_passed": sum(c["outcome"] == "pass" for c in r.checks),
+             "checks_failed": sum(c["outcome"] == "fail" for c in r.checks),
+             "checks": json.dumps(r.checks, default=str), "accepted_trend": ctx.accept_trend or None,
+             "upstream_snapshot": ctx.upstream_snapshot or None,
+             "upstream_fingerprint": ctx.upstream_fingerprint or None} for r in results]
+
+
+def complete_row(run_id: str, run_date: date, at: datetime) -> dict[str, Any]:
+    return {"run_id": run_id, "run_date": run_date, "state": COMPLETE, "published_at": at, "table_name": None,
+            "snapshot_id": None, "total_rows": None, "checks_passed": None, "checks_failed": None, "checks": None}
+
+
+def publish_unchanged(results: list[TableResult], runs: list[RunContext], expected_snapshot: int | None) -> None:
+    """Dates on which nothing changed (`tables.quiet_dates`): each a publish of the tables as main holds them
+    (`results`), their intents and completions in one append (no main moves)."""
+    append_log(unchanged_rows(results, runs, now()), expected_snapshot)
+
+
+def unchanged_rows(results: list[TableResult], runs: list[RunContext], at: datetime) -> list[dict[str, Any]]:
+    """The log rows of publishes that move nothing, one per run, in the runs' order (they share one sequence
+    number, so their times, a microsecond apart, order them)."""
+    rows = []
+    for position, ctx in enumerate(runs):
+        stamp = at + timedelta(microseconds=position)
+        rows += [*intent_rows(results, ctx, stamp), complete_row(ctx.branch, ctx.run_date, stamp)]
+    return rows
 
 
 def dependency_waves(identifiers: list[str]) -> list[list[str]]:
@@ -251,9 +287,7 @@ def complete(release: Release) -> None:
             moves = [pool.submit(publish_table, name, release.snapshots[name]) for name in wave]
             for move in moves:
                 move.result()  # a failed move stops the publish before the next wave; the next run resumes it
-    append_log([{"run_id": release.run_id, "run_date": release.run_date, "state": COMPLETE,
-                 "published_at": now(), "table_name": None, "snapshot_id": None, "total_rows": None,
-                 "checks_passed": None, "checks_failed": None, "checks": None}])
+    append_log([complete_row(release.run_id, release.run_date, now())])
 
 
 def log_upkeep(what: str, expected_snapshot: int | None = ANY_SNAPSHOT) -> None:

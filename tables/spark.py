@@ -236,9 +236,10 @@ def live_session(wanted_id: str | None = None) -> SparkSession:
     return get_spark()
 
 
-def session_jobs(session: str) -> dict[str, int]:
+def session_jobs(session: str = "") -> dict[str, int]:
     """Spark jobs the server ran for a session's operations (each carries the session's tag, `get_spark`), in
-    all and per table (its tag), from the server's event log (plain JSON, flushed at each job's end)."""
+    all and per table (its tag), from the server's event log (plain JSON, flushed at each job's end); every
+    session's when `session` is empty."""
     run_tag, counts = f"rainforest-{session}", {"all": 0}
     for path in settings().spark_events_dir.rglob("*"):
         if not path.is_file():

@@ -223,6 +223,8 @@ class RunContext:
     upstream_snapshot: str = field(default="", hash=False, compare=False)
     late_since: str = field(default="", hash=False, compare=False)
     late_until: date | None = field(default=None, hash=False, compare=False)
+    # what the tables upstream reads whole held when the run started (tables.quiet_dates)
+    upstream_fingerprint: str = field(default="", hash=False, compare=False)
 
     @property
     def branch(self) -> str:

@@ -3,7 +3,8 @@ the SQL oracle on upstream for every date, names included (DESIGN.md §4, §5):
 first load then reruns (identical), a row created on a day and edited after midnight before that day's run,
 an order straddling midnight, a quiet day with product, user and category changes, a deleted bridge row and a
 deleted user, a rename restating every date, a blocked day followed by the next (no hole, both publish once
-fixed)."""
+fixed), a day regenerated with fewer orders, and catch-ups over dates without upstream changes (no Spark job)
+around a late order stamped on one of them."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from datagen.generate import generate
-from flows.daily import rainforest_daily
+from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import QualityGateError, RunFailedError
 from infra.local.stack import recreate_database
+from infra.settings import settings
 from tables.dq_history import history
 from tables.lake import catalog, purge_all_tables
 from tables.publish import complete_runs, last_release, log_rows, published_dates
@@ -168,3 +170,51 @@ def test_a_day_regenerated_with_fewer_orders_loses_the_gone_facts(fresh: None) -
     measured = history(["silver.fact_orders"], complete_runs(log_rows()), d7, 1)
     assert ("trend row_count", orders) in {(row["check_name"], row["value"]) for row in measured}  # the run's trend
     #                                                                           checks measured the day (history)
+
+
+def spark_jobs_so_far() -> int:
+    """Jobs the Spark server has started, from its event log (a job's lines are flushed when it ends)."""
+    return sum(line.count('"Event":"SparkListenerJobStart"') for path in settings().spark_events_dir.rglob("*")
+               if path.is_file() for line in path.open(errors="replace"))
+
+
+def modelled_snapshots() -> dict[str, int | None]:
+    modelled = {spec.identifier for spec in all_tables()}
+    return {name: snapshot for name, snapshot in main_snapshots().items() if name in modelled}
+
+
+def test_dates_without_upstream_changes_cost_no_spark_job_and_stay_exact(fresh: None) -> None:
+    """Nothing happens upstream on 8 and 9 October: their backfill runs no Spark job and publishes both with
+    the tables as they are. Then an order stamped on the 9th commits late, alone: the 10th is not quiet, its
+    run takes the order and restates the 9th. Then the 12th gets orders (and reference updates): a catch-up to
+    the 13th runs the 11th and the 12th, and the 14th costs no Spark job again. The reports equal the oracle at
+    every step."""
+    day = {number: date(2026, 10, number) for number in range(8, 15)}
+    tables_before, jobs_before = modelled_snapshots(), spark_jobs_so_far()
+    assert rainforest_backfill(day[8], day[9]) == [day[8], day[9]]
+    assert spark_jobs_so_far() == jobs_before
+    assert modelled_snapshots() == tables_before
+    assert {day[8], day[9]} <= published_dates(log_rows())
+    assert_reports_equal_the_oracle(day[9])
+
+    pg_execute("INSERT INTO rainforest.orders VALUES (990000004, 1, '2026-10-09 12:00', 40.00, '2026-10-09 12:00')",
+               "INSERT INTO rainforest.orderitem VALUES (990000005, 990000004, 5, "
+               "(SELECT min(seller_id) FROM rainforest.sellerproduct WHERE product_id = 5), 4, 10.00, 2.40, "
+               "'2026-10-09 12:00')")
+    rainforest_daily(run_date=day[10])
+    assert [row["order_count"] for row in report_rows("orders", day[9], day[9])] == [1]
+    assert_reports_equal_the_oracle(day[10])
+
+    generate(day[12], 1, ORDERS_PER_DAY, seed=11)
+    rainforest_daily(run_date=day[13])
+    assert {day[11], day[12], day[13]} <= published_dates(log_rows())
+    assert report_rows("orders", day[12], day[12])
+    assert_reports_equal_the_oracle(day[13])
+
+    tables_before, jobs_before = modelled_snapshots(), spark_jobs_so_far()
+    rainforest_daily(run_date=day[14])
+    assert spark_jobs_so_far() == jobs_before
+    assert modelled_snapshots() == tables_before
+    release = last_release()
+    assert release is not None and release.run_date == day[14]
+    assert_reports_equal_the_oracle(day[14])

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from tables.publish import COMPLETE, INTENT, UPKEEP, last_release, last_upstream_snapshot, releases
+from tables.publish import (
+    COMPLETE,
+    INTENT,
+    UPKEEP,
+    last_release,
+    last_upstream_fingerprint,
+    last_upstream_snapshot,
+    published_dates,
+    releases,
+    unchanged_rows,
+)
+from tables.runner import TableResult
+from tables.spec import RunContext
 
 
 def row(run_id: str, state: str, sequence: int | None, at: datetime, table: str | None = None,
@@ -33,3 +45,19 @@ def test_rows_of_an_earlier_version_without_a_sequence_come_first_by_time() -> N
     release = last_release(rows)
     assert release is not None and release.run_id == "new"
     assert last_upstream_snapshot(rows) == ""
+
+
+def test_dates_published_unchanged_in_one_append_come_in_date_order_after_the_last_run() -> None:
+    day = date(2026, 11, 3)
+    rows = [row("run", INTENT, 1, datetime(2026, 11, 4), "silver.fact_orders", "10:12:"),
+            row("run", COMPLETE, 2, datetime(2026, 11, 4))]
+    quiet = [RunContext(day + timedelta(days=n), incremental=True, upstream_snapshot="30:31:",
+                        upstream_fingerprint="f1") for n in (1, 2, 3)]
+    kept = [TableResult("silver.fact_orders", 7, 100, 0.0, [], unchanged=True)]
+    rows += [{**logged, "sequence": 3} for logged in unchanged_rows(kept, quiet, datetime(2026, 11, 5))]
+    release = last_release(rows)
+    assert release is not None and (release.run_date, release.snapshots) == (date(2026, 11, 6),
+                                                                              {"silver.fact_orders": 7})
+    assert [done.run_date for done in releases(rows, COMPLETE)][1:] == [ctx.run_date for ctx in quiet]
+    assert published_dates(rows) == {day, *(ctx.run_date for ctx in quiet)}
+    assert (last_upstream_snapshot(rows), last_upstream_fingerprint(rows)) == ("30:31:", "f1")
