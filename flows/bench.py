@@ -278,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fresh_process and args.days < 3:
         parser.error("--fresh-process needs --days 3 or more: a first run, a daily run, then the measured day")
+    if args.quiet_catch_up and args.start + timedelta(days=args.quiet_catch_up) >= date.today():
+        parser.error("--quiet-catch-up: the last day must be over; pass an earlier --start")
     if args.upkeep:
         write_report(upkeep_bench(args), args.out)
         return 0
