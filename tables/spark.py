@@ -31,7 +31,7 @@ os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
 CATALOG = "lake"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 # The throughput collector: a run is batch work on few cores, and G1's concurrent threads compete with it. Measured
-# on 2 cores: daily run at 1M orders/day 177 → 155 s, at 100k 49 → 42 s (docs/benchmark.md).
+# on 2 cores: daily run at 1M orders/day 177 → 155 s, at 100k 49 → 42 s (docs/benchmarks.md).
 JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -XX:+UseParallelGC"
 USER_ID = "rainforest"
 # A closed session's id cannot be opened again: the server idled it out (`defaultSessionTimeout`) or it was fenced.
