@@ -10,6 +10,7 @@ import sys
 from datetime import date
 
 from infra.errors import RainforestError, fault_detail, transient_service
+from infra.prefect_server import use_configured_prefect_server
 from infra.settings import settings
 
 
@@ -70,9 +71,7 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from infra.local.stack import use_local_prefect_server
-
-    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
+    use_configured_prefect_server()  # before Prefect is imported: it reads its settings once
     from flows.daily import ensure_days_over, rainforest_daily
 
     ensure_days_over([args.date])
@@ -83,9 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise RainforestError(f"--end {args.end} is before --start {args.start}; nothing was run")
-    from infra.local.stack import use_local_prefect_server
-
-    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
+    use_configured_prefect_server()  # before Prefect is imported: it reads its settings once
     from flows.daily import ensure_days_over, rainforest_backfill
 
     ensure_days_over([args.end])
@@ -94,9 +91,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from infra.local.stack import use_local_prefect_server
-
-    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
+    use_configured_prefect_server()  # before Prefect is imported: it reads its settings once
     from flows.alerts import configure_alerts
 
     print(configure_alerts())
@@ -104,9 +99,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_maintain(args: argparse.Namespace) -> int:
-    from infra.local.stack import use_local_prefect_server
-
-    use_local_prefect_server()  # before Prefect is imported: it reads its settings once
+    use_configured_prefect_server()  # before Prefect is imported: it reads its settings once
     from flows.daily import rainforest_maintenance
 
     rainforest_maintenance(retention_days=args.retention_days)

@@ -11,7 +11,8 @@ class ServiceUnavailableError(RainforestError):
     """A service the pipeline needs does not answer."""
 
     def __init__(self, service: str, address: str, detail: str = "") -> None:
-        hint = "start the local stack with `make stack-up` (or `rainforest stack up`)"
+        hint = (f"check {SERVICE_SETTINGS[service]} (.env or the environment), or start the local stack "
+                "(`rainforest stack up`)")
         message = f"{service} is not reachable at {address}: {detail or 'no answer'}; {hint}"
         super().__init__(message)
         self.service = service
@@ -65,11 +66,15 @@ class ConcurrentWriterError(RainforestError):
     run's publish would revert that writer's work, so it publishes nothing (or stops at the first table)."""
 
 
+UPSTREAM = "PostgreSQL (upstream database)"
 CATALOG = "Iceberg REST catalog (SeaweedFS)"
 S3 = "S3 store (SeaweedFS)"
 SPARK = "Spark Connect server"
+SERVICE_SETTINGS = {UPSTREAM: "RAINFOREST_UPSTREAM_DSN", CATALOG: "RAINFOREST_CATALOG_URI",
+                    S3: "RAINFOREST_S3_ENDPOINT",
+                    SPARK: "RAINFOREST_SPARK_CONNECT_HOST and RAINFOREST_SPARK_CONNECT_PORT"}  # where each one is
 TRANSIENT_SERVICES = (
-    ("PostgreSQL (upstream database)", ("PSQLException", "org.postgresql", "psycopg2.OperationalError",
+    (UPSTREAM, ("PSQLException", "org.postgresql", "psycopg2.OperationalError",
                                         "terminating connection", "the database system is")),
     (CATALOG, ("RESTException", "ServiceFailureException", "ServiceUnavailable", "NoHttpResponseException",
                "8181")),

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import psycopg2
 
-from infra.errors import CATALOG, S3, SPARK, RainforestError, ServiceUnavailableError
+from infra.errors import CATALOG, S3, SPARK, UPSTREAM, RainforestError, ServiceUnavailableError
 from infra.settings import redacted, redacted_dsn, settings
 
 
@@ -23,7 +23,7 @@ def connect_upstream() -> psycopg2.extensions.connection:
         raise RainforestError(f"RAINFOREST_UPSTREAM_DSN {redacted_dsn(dsn)} is not a valid DSN: "
                               f"{redacted(str(error).strip(), dsn)}") from None
     except psycopg2.OperationalError as error:
-        raise ServiceUnavailableError("PostgreSQL (upstream database)", redacted_dsn(dsn),
+        raise ServiceUnavailableError(UPSTREAM, redacted_dsn(dsn),
                                       redacted(str(error).strip(), dsn)) from None
 
 

@@ -16,8 +16,6 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import pyspark
 from infra.errors import StackError
 from infra.local.daemon import log, pid_alive, port_open, running, spawn, terminate, wait_until
 from infra.local.tls import ensure_certificates
+from infra.prefect_server import http_ok, prefect_api_url, prefect_healthy
 from infra.private import private_dir, write_private
 from infra.settings import ENV_FILE, NO_TELEMETRY, REPO_ROOT, Settings, read_env_file, settings
 
@@ -214,14 +213,6 @@ def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1].split("/")[0])
 
 
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def lake_answers(cfg: Settings) -> bool:
     """Whether the catalog and S3 answer signed requests. Both look up credentials in SeaweedFS's filer, which
     listens a few seconds after the ports open: until then the catalog answers 500."""
@@ -297,14 +288,6 @@ def seaweedfs_stop(cfg: Settings) -> None:
 # --- Prefect server (its own SQLite under .state/prefect, basic auth) --------------------------------------
 
 
-def prefect_api_url(cfg: Settings) -> str:
-    return f"http://127.0.0.1:{cfg.prefect_port}/api"
-
-
-def prefect_healthy(cfg: Settings) -> bool:
-    return http_ok(f"{prefect_api_url(cfg)}/health")
-
-
 def prefect_start(cfg: Settings) -> None:
     base = cfg.home / "prefect-server"
     if running(base / "server.pid"):
@@ -320,16 +303,6 @@ def prefect_start(cfg: Settings) -> None:
 
 def prefect_stop(cfg: Settings) -> None:
     terminate(cfg.home / "prefect-server" / "server.pid", "Prefect server")
-
-
-def use_local_prefect_server() -> None:
-    """Point this process's Prefect client at the local server when it runs and nothing else is configured,
-    so CLI runs show in its UI; otherwise Prefect uses a temporary server per run."""
-    cfg = settings()
-    if not os.environ.get("PREFECT_API_URL") and cfg.prefect_auth and prefect_healthy(cfg):
-        os.environ["PREFECT_API_URL"] = prefect_api_url(cfg)
-        os.environ["PREFECT_API_AUTH_STRING"] = cfg.prefect_auth
-        os.environ["PREFECT_UI_URL"] = f"http://127.0.0.1:{cfg.prefect_port}"
 
 
 # --- Spark Connect server (the one JVM: runs, scans and tests are thin clients of it) --------------------------

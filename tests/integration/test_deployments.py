@@ -17,7 +17,7 @@ import pytest
 
 from datagen.generate import generate
 from infra.local import cluster
-from infra.local.stack import prefect_api_url, prefect_healthy
+from infra.prefect_server import prefect_api_url, prefect_healthy
 from infra.settings import REPO_ROOT, settings
 from tables.reports import report_rows
 
@@ -49,7 +49,7 @@ def api(path: str, body: dict) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def deployed(published: None) -> None:
-    assert prefect_healthy(settings()), "the stack's Prefect server is not up: make stack-up"
+    assert prefect_healthy(settings()), "the stack's Prefect server is not up: rainforest stack up"
     pool = prefect("work-pool", "inspect", "rainforest")
     if pool.returncode != 0:
         assert prefect("work-pool", "create", "rainforest", "--type", "process").returncode == 0

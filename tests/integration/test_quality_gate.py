@@ -120,7 +120,7 @@ def test_a_missing_service_is_named(prefect: None, monkeypatch: pytest.MonkeyPat
     try:
         with pytest.raises(ServiceUnavailableError, match=service) as failure:
             rainforest_daily(run_date=date(2026, 11, 3))
-        assert "make stack-up" in str(failure.value)
+        assert f"check {variable} " in str(failure.value) and "`rainforest stack up`" in str(failure.value)
     finally:
         monkeypatch.undo()
         settings.cache_clear()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.stack import prefect_api_url, prefect_healthy
+from infra.prefect_server import prefect_api_url, prefect_healthy
 from infra.settings import settings
 from tables.publish import log_rows, published_dates
 

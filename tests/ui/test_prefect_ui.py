@@ -12,9 +12,9 @@ from tempfile import TemporaryDirectory
 
 import pytest
 
-from infra.local.stack import use_local_prefect_server
+from infra.prefect_server import use_configured_prefect_server
 
-use_local_prefect_server()  # before Prefect is imported (it reads its settings once): the server the UI shows
+use_configured_prefect_server()  # before Prefect is imported (it reads its settings once): the server the UI shows
 
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import (  # noqa: E402

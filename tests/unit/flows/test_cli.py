@@ -54,5 +54,5 @@ def test_a_report_with_the_catalog_down_names_it_and_how_to_start_it(monkeypatch
             monkeypatch.undo()
             settings.cache_clear()
     error = capsys.readouterr().err
-    assert "Iceberg REST catalog (SeaweedFS) is not reachable" in error and "make stack-up" in error
+    assert "Iceberg REST catalog (SeaweedFS) is not reachable" in error and "check RAINFOREST_CATALOG_URI" in error
     assert "Traceback" not in error and len(error.strip().splitlines()) == 1
