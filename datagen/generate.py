@@ -22,7 +22,7 @@ import psycopg2.extensions
 from faker import Faker
 
 from infra.errors import DatagenError
-from infra.health import connect_upstream
+from infra.upstream_db import connect_upstream
 
 CENT = Decimal("0.01")
 EVENT_TYPES = ("impression", "view", "add_to_cart", "checkout")

@@ -124,7 +124,7 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
 
 def rename_a_category(run_date: date) -> None:
     """A category renamed upstream on the measured day: the next run restates the category report of every date."""
-    from infra.health import connect_upstream
+    from infra.upstream_db import connect_upstream
 
     conn = connect_upstream()
     try:

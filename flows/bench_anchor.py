@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from infra.health import connect_upstream
+from infra.upstream_db import connect_upstream
 
 # Each upstream table the reports read: its columns with DuckDB types, and which rows a day's recompute needs.
 COLUMNS = {

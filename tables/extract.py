@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
 from pyspark.sql import DataFrame, SparkSession
 
-from infra.health import upstream_row
 from infra.settings import settings
+from infra.upstream_db import upstream_row
 from tables.spec import RunContext, Source
 
 JDBC_ROWS_PER_PARTITION = 500_000

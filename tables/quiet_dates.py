@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from infra.health import upstream_row, upstream_rows
+from infra.upstream_db import upstream_row, upstream_rows
 from tables.extract import committed_after, late_rows, window_between
 from tables.registry import all_tables
 from tables.spec import Source, TableSpec

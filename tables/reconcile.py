@@ -11,7 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from infra.errors import ReconciliationError
-from infra.health import upstream_row, upstream_rows
+from infra.upstream_db import upstream_row, upstream_rows
 from tables.dates import date_partition_column, on_dates
 from tables.extract import committed_after, extraction_filter
 from tables.registry import all_tables, table

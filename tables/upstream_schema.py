@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from infra.errors import RainforestError
-from infra.health import upstream_rows
+from infra.upstream_db import upstream_rows
 from tables import lake, registry
 from tables.spark import qualified
 from tables.spec import TableSpec

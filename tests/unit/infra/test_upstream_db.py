@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from infra.errors import RainforestError, ServiceUnavailableError
-from infra.health import connect_upstream
 from infra.settings import settings
+from infra.upstream_db import connect_upstream
 
 
 @pytest.mark.parametrize("dsn, error", [
