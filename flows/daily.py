@@ -221,8 +221,10 @@ def resume_interrupted_publish() -> None:
             level=logging.WARNING)
 
 
-def run_day(run_date: date, full_refresh: bool, position: str = "", accept_trend: str = "") -> list[runner.TableResult]:
-    """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed."""
+def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str = "",
+            accept_trend: str = "") -> list[runner.TableResult]:
+    """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed.
+    `fingerprint`: upstream's tables read whole, taken before anything of the run is extracted."""
     began = time.monotonic()
     rows, log_snapshot = publish.log_state()
     published = publish.published_dates(rows)
@@ -233,8 +235,7 @@ def run_day(run_date: date, full_refresh: bool, position: str = "", accept_trend
                      accept_trend=f"{accept_trend} (accepted by {getpass.getuser()}@{socket.gethostname()})"
                      if accept_trend else "",
                      upstream_snapshot=upstream_snapshot(), late_since=publish.last_upstream_snapshot(rows),
-                     late_until=max([run_date, *published]) + timedelta(days=1),
-                     upstream_fingerprint=upstream_fingerprint())
+                     late_until=max([run_date, *published]) + timedelta(days=1), upstream_fingerprint=fingerprint)
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
     publishing = False  # once the publish began, some mains may have moved when a service stops answering
@@ -279,22 +280,19 @@ def day_summary(run_date: date, results: list[runner.TableResult], seconds: floa
             f"in {seconds:.0f} s")
 
 
-def publish_quiet_dates(waiting: list[date]) -> dict[date, list[runner.TableResult]]:
+def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, list[runner.TableResult]]:
     """The first of the waiting dates that would change nothing (`tables.quiet_dates`), published at once as
     the tables' mains hold them: no Spark work. Only right after the last published date, with no new table
-    in the model and the lake's tables read whole as upstream holds them."""
+    in the model and the tables read whole as the last publish extracted them (`fingerprint`: upstream's now)."""
     began = time.monotonic()
     rows, log_snapshot = publish.log_state()
     published, release = publish.published_dates(rows), publish.last_release(rows)
-    fingerprint = publish.last_upstream_fingerprint(rows)
     modelled = [spec.identifier for spec in all_tables()]
-    if (not waiting or not published or release is None or not fingerprint
+    if (not waiting or not published or release is None or fingerprint != publish.last_upstream_fingerprint(rows)
             or waiting[0] != max(published) + timedelta(days=1) or set(modelled) - set(release.snapshots)):
         return {}
     consecutive = [day for number, day in enumerate(waiting) if day == waiting[0] + timedelta(days=number)]
-    snapshot = upstream_snapshot()  # before the queries: a row committed after it is the next run's
-    if upstream_fingerprint() != fingerprint:
-        return {}
+    snapshot = upstream_snapshot()  # before the window queries: a row committed after it is the next run's
     busy = first_busy_date(consecutive, publish.last_upstream_snapshot(rows), snapshot)
     quiet = [day for day in consecutive if busy is None or day < busy]
     if not quiet:
@@ -352,17 +350,18 @@ def run_dates(dates: list[date], full_refresh: bool = False,
         done: dict[date, list[runner.TableResult]] = {}
         days = [*behind, *dates]
         while len(done) < len(days):
-            waiting = days[len(done):]
-            quiet = publish_quiet_dates(waiting if not full_refresh else [d for d in waiting if d not in dates])
-            done |= quiet
-            if quiet and dates[-1] in quiet:
-                write_run_report([], RunContext(dates[-1]))
-            if len(done) == len(days):
-                break
             day, number = days[len(done)], len(done) + 1
-            position = f"{number}/{len(days)}" if len(days) > 1 else ""
             try:
-                done[day] = run_day(day, full_refresh and day in dates, position,
+                fingerprint = upstream_fingerprint()  # before anything of the dates is extracted
+                quiet = publish_quiet_dates([d for d in days[len(done):] if not (full_refresh and d in dates)],
+                                            fingerprint)
+                if quiet:
+                    done |= quiet
+                    if dates[-1] in quiet:
+                        write_run_report([], RunContext(dates[-1]))
+                    continue
+                done[day] = run_day(day, full_refresh and day in dates, fingerprint,
+                                    f"{number}/{len(days)}" if len(days) > 1 else "",
                                     accept_trend if day in dates else "")
             except RainforestError as error:
                 if day == dates[0] and not behind:

@@ -43,13 +43,12 @@ def first_busy_date(dates: list[date], late_since: str, snapshot: str) -> date |
     windowed = [source for _, source in sources() if source.window_columns]
     visible = f"NOT {committed_after(snapshot)}"
     busy: list[date] = []
-    for source in windowed:  # the windows first: indexed on the time columns
-        earliest = ", ".join(f"CASE WHEN {column} >= '{first}' AND {column} < '{end}' THEN {column} END"
-                             for column in source.window_columns)
-        (when,), = upstream_rows(f"SELECT min(LEAST({earliest})) FROM rainforest.{source.table} "
-                                 f"WHERE ({window_between(source.window_columns, first, end)}) AND {visible}")
-        if when is not None:
-            busy.append(when.date())
+    for source in windowed:  # the windows first: a min() per time column walks its index from the first row
+        for column in source.window_columns:
+            (when,), = upstream_rows(f"SELECT min({column}) FROM rainforest.{source.table} "
+                                     f"WHERE {window_between((column,), first, end)} AND {visible}")
+            if when is not None:
+                busy.append(when.date())
     if first in busy or not late_since:
         return min(busy, default=None)
     for source in windowed:
