@@ -303,6 +303,9 @@ def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, lis
                               log_snapshot)
     say("%s: %d date(s) with nothing new upstream, published as the tables are (no Spark work) in %.1f s",
         quiet[0] if len(quiet) == 1 else f"{quiet[0]} to {quiet[-1]}", len(quiet), time.monotonic() - began)
+    create_table_artifact([{"date": str(day), "published": "as the tables were: nothing new upstream"}
+                           for day in quiet], key=f"quiet-dates-{quiet[0]:%Y%m%d}-{quiet[-1]:%Y%m%d}",
+                          description="Dates published without Spark work (tables/quiet_dates.py)")
     return dict.fromkeys(quiet, results)
 
 
