@@ -27,7 +27,7 @@ from datagen.generate import generate  # noqa: E402
 from infra.local.stack import recreate_database  # noqa: E402
 from infra.settings import settings  # noqa: E402
 from tables.lake import purge_all_tables  # noqa: E402
-from tables.runner import TableResult  # noqa: E402
+from tables.results import TableResult  # noqa: E402
 from tables.spark import session_jobs  # noqa: E402
 
 

@@ -41,6 +41,7 @@ from tables.extract import upstream_snapshot
 from tables.quiet_dates import first_busy_date, upstream_fingerprint
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.reports import report_rows
+from tables.results import TableResult
 from tables.spark import forget_session, get_spark, live_session, run_session_id, session_id, table_tag, tagged
 from tables.spec import LAYERS, RunContext, TableSpec
 from tables.table_state import ensure_namespaces
@@ -69,7 +70,7 @@ IO_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": IO_RETRIES, "ret
 
 # The run's tables as one graph across the layer subflows, which run side by side: a table starts as soon as the
 # tables it reads are built, whatever their layer. Run branch → table → its result once built (or its failure).
-BUILT: dict[str, dict[str, Future[runner.TableResult]]] = {}
+BUILT: dict[str, dict[str, Future[TableResult]]] = {}
 
 
 def wait_for_inputs(spec: TableSpec, ctx: RunContext) -> None:
@@ -79,17 +80,17 @@ def wait_for_inputs(spec: TableSpec, ctx: RunContext) -> None:
             raise UpstreamFailedError(f"{spec.identifier} was not built: {name} failed")
 
 
-def settle(built: Future[runner.TableResult], future: PrefectFuture[runner.TableResult]) -> None:
+def settle(built: Future[TableResult], future: PrefectFuture[TableResult]) -> None:
     """Pass a task's final outcome to the tables that wait for it."""
     outcome = future.result(raise_on_failure=False)
-    if isinstance(outcome, runner.TableResult):
+    if isinstance(outcome, TableResult):
         built.set_result(outcome)
     else:
         built.set_exception(outcome if isinstance(outcome, BaseException) else RuntimeError(str(outcome)))
 
 
 @task(**IO_TASK)
-def build_table(identifier: str, ctx: RunContext) -> runner.TableResult:
+def build_table(identifier: str, ctx: RunContext) -> TableResult:
     spec = table(identifier)
     wait_for_inputs(spec, ctx)
     with tagged(get_spark(), table_tag(identifier)) as spark:
@@ -99,7 +100,7 @@ def build_table(identifier: str, ctx: RunContext) -> runner.TableResult:
     return result
 
 
-def table_line(result: runner.TableResult) -> str:
+def table_line(result: TableResult) -> str:
     """`layer  table  rows written  rows in the table  checks  seconds`, aligned across a run's lines."""
     layer, name = result.table.split(".", 1)
     if result.unchanged:
@@ -114,10 +115,10 @@ def table_line(result: runner.TableResult) -> str:
 
 
 @flow
-def layer_flow(layer: str, ctx: RunContext) -> list[runner.TableResult]:
+def layer_flow(layer: str, ctx: RunContext) -> list[TableResult]:
     """The layer's tables, concurrently, each as soon as its inputs are built (in this layer or another)."""
     built = BUILT[ctx.branch]
-    futures: dict[PrefectFuture[runner.TableResult], str] = {}
+    futures: dict[PrefectFuture[TableResult], str] = {}
     try:
         for spec in layer_tables(layer):
             future = build_table.with_options(name=spec.identifier).submit(spec.identifier, ctx, return_state=False)
@@ -131,11 +132,11 @@ def layer_flow(layer: str, ctx: RunContext) -> list[runner.TableResult]:
                 built[spec.identifier].set_exception(UpstreamFailedError(f"{spec.identifier} was not built"))
 
 
-def run_layer(layer: str, ctx: RunContext) -> list[runner.TableResult]:
+def run_layer(layer: str, ctx: RunContext) -> list[TableResult]:
     return layer_flow.with_options(name=f"rainforest-{layer}", flow_run_name=f"{layer}-{ctx.run_date}")(layer, ctx)
 
 
-def build_all(ctx: RunContext) -> list[runner.TableResult]:
+def build_all(ctx: RunContext) -> list[TableResult]:
     """The four layer subflows side by side (each thread carries the parent flow's context); the failure to
     report is the first one that is not a consequence of another."""
     BUILT[ctx.branch] = {spec.identifier: Future() for spec in all_tables()}
@@ -168,7 +169,7 @@ def reconcile_orders(ctx: RunContext) -> None:
 
 
 @task(**IO_TASK)
-def record_restatements(results: list[runner.TableResult], ctx: RunContext) -> list[dict[str, Any]]:
+def record_restatements(results: list[TableResult], ctx: RunContext) -> list[dict[str, Any]]:
     """Report figures of already published dates this run changes (kept before it publishes)."""
     rows = publish.log_rows()
     release, dates = publish.last_release(rows), publish.published_dates(rows)
@@ -209,7 +210,7 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
 
 
 @task(**IO_TASK)
-def publish_run(results: list[runner.TableResult], ctx: RunContext) -> None:
+def publish_run(results: list[TableResult], ctx: RunContext) -> None:
     publish.publish(results, ctx)
 
 
@@ -222,7 +223,7 @@ def resume_interrupted_publish() -> None:
 
 
 def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str = "",
-            accept_trend: str = "") -> list[runner.TableResult]:
+            accept_trend: str = "") -> list[TableResult]:
     """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed.
     `fingerprint`: upstream's tables read whole, taken before anything of the run is extracted."""
     began = time.monotonic()
@@ -271,7 +272,7 @@ def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str 
     return results
 
 
-def day_summary(run_date: date, results: list[runner.TableResult], seconds: float, position: str) -> str:
+def day_summary(run_date: date, results: list[TableResult], seconds: float, position: str) -> str:
     checks = [check["outcome"] for result in results for check in result.checks]
     warned, accepted = checks.count("warn"), checks.count(quality.ACCEPTED)
     return (f"{run_date} published{f' (day {position})' if position else ''}: {len(results)} tables, "
@@ -280,7 +281,7 @@ def day_summary(run_date: date, results: list[runner.TableResult], seconds: floa
             f"in {seconds:.0f} s")
 
 
-def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, list[runner.TableResult]]:
+def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, list[TableResult]]:
     """The first of the waiting dates that would change nothing (`tables.quiet_dates`), published at once as
     the tables' mains hold them: no Spark work. Only right after the last published date, with no new table
     in the model and the tables read whole as the last publish extracted them (`fingerprint`: upstream's now)."""
@@ -333,7 +334,7 @@ def run_session() -> str | None:
 
 
 def run_dates(dates: list[date], full_refresh: bool = False,
-              accept_trend: str = "") -> dict[date, list[runner.TableResult]]:
+              accept_trend: str = "") -> dict[date, list[TableResult]]:
     """Under the writer lock: complete an interrupted publish, catch up unpublished dates before the first
     asked one, then run the dates in order (a failed day stops the rest). Failed trend checks are accepted
     only on the dates asked for."""
@@ -350,7 +351,7 @@ def run_dates(dates: list[date], full_refresh: bool = False,
         if behind:
             say("%d earlier date(s) not published yet (%s to %s): running them first", len(behind), behind[0],
                 behind[-1], level=logging.WARNING)
-        done: dict[date, list[runner.TableResult]] = {}
+        done: dict[date, list[TableResult]] = {}
         days = [*behind, *dates]
         while len(done) < len(days):
             day, number = days[len(done)], len(done) + 1
@@ -382,7 +383,7 @@ def run_dates(dates: list[date], full_refresh: bool = False,
 
 @flow(name="rainforest-daily")
 def rainforest_daily(run_date: date | None = None, full_refresh: bool = False,
-                     accept_trend: str = "") -> list[runner.TableResult]:
+                     accept_trend: str = "") -> list[TableResult]:
     """The daily run for `run_date` (default: the day before the scheduled start). `accept_trend`: why the
     date publishes although its trend checks fail (a real spike); business rules are never accepted."""
     day = run_date or scheduled_run_date()

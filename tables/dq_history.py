@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
 
 from tables import lake
+from tables.results import TableResult
 from tables.spec import RunContext
 from tables.table_state import META_NAMESPACE, meta_table
-
-if TYPE_CHECKING:  # the runner's audit reads the history (trend checks)
-    from tables.runner import TableResult
 
 DQ_METRICS = f"{META_NAMESPACE}.dq_metrics"
 RUN_PROPERTY = "rainforest.run-id"  # in the summary of the snapshot that appended a run's checks

@@ -34,7 +34,7 @@ from infra.settings import settings
 from tables import dq_history, lake, quality
 from tables.dates import date_partition_column, on_dates
 from tables.registry import all_tables
-from tables.runner import TableResult
+from tables.results import TableResult
 from tables.spark import qualified
 from tables.spec import RunContext, TableSpec, utc_stamp
 from tables.table_state import META_NAMESPACE, meta_table

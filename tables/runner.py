@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -17,6 +16,7 @@ from pyspark.sql import functions as F
 from tables import lake, quality, registry, upstream_schema
 from tables.dates import Dates, date_partition_column, on_dates, written_dates
 from tables.extract import extract
+from tables.results import TableResult
 from tables.scopes import first_build, read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
 from tables.spark import on_branch, own_session, table_tag
 from tables.spec import RunContext, Scope, TableSpec, WriteMode
@@ -24,19 +24,6 @@ from tables.table_state import branch_head, ensure_table
 from tables.write_modes import run_window, write
 
 MAIN_READS = 8  # catalog reads in flight at once
-
-
-@dataclass(frozen=True)
-class TableResult:
-    table: str
-    snapshot_id: int
-    total_rows: int
-    seconds: float
-    checks: list[dict[str, object]]
-    started_at: float = 0.0  # epoch seconds, to derive layer wall times
-    records_added: int = 0  # rows the run's snapshot added (merges rewrite files: includes rewritten rows)
-    phases: dict[str, float] = field(default_factory=dict)  # seconds per step of the runner, for profiles
-    unchanged: bool = False  # no input changed this run: main's snapshot is kept
 
 
 class Stopwatch:

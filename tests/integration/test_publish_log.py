@@ -62,7 +62,7 @@ def test_rows_read_once_and_extended_by_own_appends_match_the_lake_after_another
 
 def test_a_retried_publish_records_its_checks_once(upstream: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from tables import dq_history
-    from tables.runner import TableResult
+    from tables.results import TableResult
     from tables.spec import RunContext
 
     ensure_namespaces()

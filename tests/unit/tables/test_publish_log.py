@@ -15,7 +15,7 @@ from tables.publish import (
     releases,
     unchanged_rows,
 )
-from tables.runner import TableResult
+from tables.results import TableResult
 from tables.spec import RunContext
 
 
