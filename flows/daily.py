@@ -282,8 +282,8 @@ def day_summary(run_date: date, results: list[TableResult], seconds: float, posi
 
 
 def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, list[TableResult]]:
-    """The first of the waiting dates that would change nothing (`tables.quiet_dates`), published at once as
-    the tables' mains hold them: no Spark work. Only right after the last published date, with no new table
+    """The leading waiting dates that would change nothing (`tables.quiet_dates`), published at once as the
+    tables' mains hold them: no Spark work. Only right after the last published date, with no new table
     in the model and the tables read whole as the last publish extracted them (`fingerprint`: upstream's now)."""
     began = time.monotonic()
     rows, log_snapshot = publish.log_state()

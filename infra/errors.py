@@ -74,8 +74,8 @@ SERVICE_SETTINGS = {UPSTREAM: "RAINFOREST_UPSTREAM_DSN", CATALOG: "RAINFOREST_CA
                     S3: "RAINFOREST_S3_ENDPOINT",
                     SPARK: "RAINFOREST_SPARK_CONNECT_HOST and RAINFOREST_SPARK_CONNECT_PORT"}  # where each one is
 TRANSIENT_SERVICES = (
-    (UPSTREAM, ("PSQLException", "org.postgresql", "psycopg2.OperationalError",
-                                        "terminating connection", "the database system is")),
+    (UPSTREAM, ("PSQLException", "org.postgresql", "psycopg2.OperationalError", "terminating connection",
+                "the database system is")),
     (CATALOG, ("RESTException", "ServiceFailureException", "ServiceUnavailable", "NoHttpResponseException",
                "8181")),
     (S3, ("SdkClientException", "S3Exception", "Unable to execute HTTP request", "8333", "AWS Error")),
