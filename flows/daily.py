@@ -13,6 +13,7 @@ import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,9 @@ from prefect.utilities.urls import url_for
 from flows.console import say
 from infra.errors import (
     SPARK,
+    QualityGateError,
     RainforestError,
+    ReconciliationError,
     RunFailedError,
     UpstreamFailedError,
     fault_detail,
@@ -210,8 +213,9 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
 
 
 @task(**IO_TASK)
-def publish_run(results: list[TableResult], ctx: RunContext) -> None:
-    publish.publish(results, ctx)
+def publish_run(results: list[TableResult], ctx: RunContext,
+                per_date: dict[date, list[TableResult]] | None = None) -> None:
+    publish.publish(results, ctx, per_date)
 
 
 @task(**IO_TASK)
@@ -222,11 +226,40 @@ def resume_interrupted_publish() -> None:
             level=logging.WARNING)
 
 
+class TrendFailsInRange(RainforestError):
+    """A range run's trend checks fail on one of its dates: nothing is published; the dates before it run again
+    as a range, that date alone (where its checks, their message and `--accept-trend` are a daily run's)."""
+
+    def __init__(self, day: date, failures: list[str]) -> None:
+        super().__init__(f"trend checks fail on {day}:\n  " + "\n  ".join(failures))
+        self.day = day
+
+
+@task(**IO_TASK)
+def judge_range_trends(results: list[TableResult], ctx: RunContext) -> dict[date, list[TableResult]]:
+    """Every date's trend checks of a range run, each date judged as a run of it alone would: its results are
+    the range's, with its own trend checks added."""
+    spark = get_spark()
+    figures = {spec.identifier: runner.trend_figures(spark, spec, ctx) for spec in all_tables()
+               if spec.trend is not None}
+    judged = quality.range_trend_checks(figures, ctx.dates, publish.complete_runs(publish.log_rows()))
+    failing = sorted(day for item in judged.values() for day in item.failures)
+    if failing:
+        raise TrendFailsInRange(failing[0], [line for item in judged.values()
+                                             for line in item.failures.get(failing[0], [])])
+    create_table_artifact([{"date": str(day), **{table: ", ".join(f"{check['check']} {check['value']} "
+                                                                   f"{check['outcome']}" for check in item.checks[day])
+                                                 for table, item in judged.items()}} for day in ctx.dates],
+                          key=f"range-trends-{ctx.dates[0]:%Y%m%d}-{ctx.run_date:%Y%m%d}",
+                          description="Each date's trend checks in the range run")
+    return {day: [replace(result, checks=[*result.checks, *judged[result.table].checks[day]])
+                  if result.table in judged else result for result in results] for day in ctx.dates}
+
+
 def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str = "",
-            accept_trend: str = "") -> list[TableResult]:
-    """Build every table on a branch of its own, audit, reconcile; publish only if all of it passed.
+            accept_trend: str = "") -> dict[date, list[TableResult]]:
+    """One date: build every table on a branch of its own, audit, reconcile; publish only if all of it passed.
     `fingerprint`: upstream's tables read whole, taken before anything of the run is extracted."""
-    began = time.monotonic()
     rows, log_snapshot = publish.log_state()
     published = publish.published_dates(rows)
     incremental = not full_refresh and any(day < run_date for day in published)
@@ -239,18 +272,38 @@ def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str 
                      late_until=max([run_date, *published]) + timedelta(days=1), upstream_fingerprint=fingerprint)
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
+    return run(ctx, position)
+
+
+def run_range(dates: list[date], fingerprint: str, position: str) -> dict[date, list[TableResult]]:
+    """Consecutive unpublished dates right after the last published one, in one run: one extraction window, one
+    build, every date's trend checks judged as day by day, one publish that logs each date."""
+    rows, log_snapshot = publish.log_state()
+    ctx = RunContext(dates[-1], incremental=True, log_snapshot=log_snapshot, upstream_snapshot=upstream_snapshot(),
+                     late_since=publish.last_upstream_snapshot(rows),
+                     late_until=max([dates[-1], *publish.published_dates(rows)]) + timedelta(days=1),
+                     upstream_fingerprint=fingerprint, first_date=dates[0])
+    say("%s to %s (dates %s): %d dates in one range run on branch %s", dates[0], dates[-1], position, len(dates),
+        ctx.branch)
+    return run(ctx, position)
+
+
+def run(ctx: RunContext, position: str) -> dict[date, list[TableResult]]:
+    """Build, audit, reconcile and publish the run's dates; the results of each date."""
+    began = time.monotonic()
     publishing = False  # once the publish began, some mains may have moved when a service stops answering
     try:
         check_upstream_schema()
         results = build_all(ctx)
         reconcile_orders(ctx)
+        per_date = judge_range_trends(results, ctx) if ctx.is_range else None
         restated = record_restatements(results, ctx)
         publishing = True
-        publish_run(results, ctx)
+        publish_run(results, ctx, per_date)
         publishing = False
         report_restatements(restated, ctx)
         write_run_report(restated, ctx)
-        say(day_summary(run_date, results, time.monotonic() - began, position))
+        say(run_summary(ctx, results, time.monotonic() - began, position))
         if ctx.accept_trend:
             say("failed trend checks accepted: %s", ctx.accept_trend, level=logging.WARNING)
         say("Soda reports of the run: %s", quality.run_reports_dir(ctx.reports_label))
@@ -262,20 +315,25 @@ def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str 
             forget_session()
         state = ("its publish may be half done: readers still see the last complete publish, and the next run "
                  "completes it first" if publishing else "main is unchanged")
-        raise RunFailedError(f"the run for {run_date} failed: {service} did not answer after {IO_RETRIES} retries "
-                             f"({fault_detail(error)}); {state}; start the service (`rainforest stack up`) and run "
-                             "the date again") from error
+        raise RunFailedError(f"the run for {dates_named(ctx)} failed: {service} did not answer after {IO_RETRIES} "
+                             f"retries ({fault_detail(error)}); {state}; start the service (`rainforest stack up`) "
+                             "and run the date again") from error
     finally:
         create_markdown_artifact(quality.markdown_summary(ctx.reports_label, ctx.accept_trend),
-                                 key=f"soda-run-{run_date:%Y%m%d}",
-                                 description=f"Soda checks of the run for {run_date}")
-    return results
+                                 key=f"soda-run-{ctx.run_date:%Y%m%d}",
+                                 description=f"Soda checks of the run for {dates_named(ctx)}")
+    return per_date or {ctx.run_date: results}
 
 
-def day_summary(run_date: date, results: list[TableResult], seconds: float, position: str) -> str:
+def dates_named(ctx: RunContext) -> str:
+    return f"{ctx.dates[0]} to {ctx.run_date}" if ctx.is_range else str(ctx.run_date)
+
+
+def run_summary(ctx: RunContext, results: list[TableResult], seconds: float, position: str) -> str:
     checks = [check["outcome"] for result in results for check in result.checks]
     warned, accepted = checks.count("warn"), checks.count(quality.ACCEPTED)
-    return (f"{run_date} published{f' (day {position})' if position else ''}: {len(results)} tables, "
+    where = f" ({'dates' if ctx.is_range else 'day'} {position})" if position else ""
+    return (f"{dates_named(ctx)} published{where}: {len(results)} tables, "
             f"{sum(r.records_added for r in results):,} rows written, {checks.count('pass')} checks passed"
             f"{f', {warned} warned' if warned else ''}{f', {accepted} accepted' if accepted else ''}, "
             f"in {seconds:.0f} s")
@@ -308,6 +366,20 @@ def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, lis
                            for day in quiet], key=f"quiet-dates-{quiet[0]:%Y%m%d}-{quiet[-1]:%Y%m%d}",
                           description="Dates published without Spark work (tables/quiet_dates.py)")
     return dict.fromkeys(quiet, results)
+
+
+def range_dates(waiting: list[date], alone: set[date]) -> list[date]:
+    """The leading waiting dates one range run takes: consecutive, unpublished, right after the last published
+    date (a range is incremental), none to run alone, at most `RAINFOREST_RANGE_DAYS`."""
+    published = publish.published_dates(publish.log_rows())
+    if not published:
+        return []
+    together: list[date] = []
+    for day in waiting[:settings().range_days]:
+        if day in alone or day != max(published) + timedelta(days=1 + len(together)):
+            break
+        together.append(day)
+    return together
 
 
 def ensure_days_over(dates: list[date]) -> None:
@@ -353,6 +425,7 @@ def run_dates(dates: list[date], full_refresh: bool = False,
                 behind[-1], level=logging.WARNING)
         done: dict[date, list[TableResult]] = {}
         days = [*behind, *dates]
+        alone = {day for day in dates if full_refresh or accept_trend}  # as asked, each date its own run
         while len(done) < len(days):
             day, number = days[len(done)], len(done) + 1
             try:
@@ -364,9 +437,23 @@ def run_dates(dates: list[date], full_refresh: bool = False,
                     if dates[-1] in quiet:
                         write_run_report([], RunContext(dates[-1]))
                     continue
-                done[day] = run_day(day, full_refresh and day in dates, fingerprint,
-                                    f"{number}/{len(days)}" if len(days) > 1 else "",
-                                    accept_trend if day in dates else "")
+                together = range_dates(days[len(done):], alone)
+                if len(together) > 1:
+                    try:
+                        done |= run_range(together, fingerprint, f"{number}–{number + len(together) - 1} of "
+                                                                 f"{len(days)}")
+                    except TrendFailsInRange as stop:
+                        alone.add(stop.day)
+                        say("%s; nothing of the range was published: the dates before %s run again as a range, "
+                            "%s alone", stop, stop.day, stop.day, level=logging.WARNING)
+                    except (QualityGateError, ReconciliationError) as error:
+                        alone.update(together)
+                        say("the range %s to %s failed its checks (%s); its dates run one by one, up to the one "
+                            "that fails", together[0], together[-1], error, level=logging.WARNING)
+                    continue
+                done |= run_day(day, full_refresh and day in dates, fingerprint,
+                                f"{number}/{len(days)}" if len(days) > 1 else "",
+                                accept_trend if day in dates else "")
             except RainforestError as error:
                 if day == dates[0] and not behind:
                     raise

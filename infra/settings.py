@@ -107,6 +107,7 @@ class Settings:
     spark_driver_memory: str
     spark_driver_host: str
     shuffle_partitions: int
+    range_days: int  # the most dates one range run takes together (1: every date runs alone)
     jars_dir: Path
     reports_dir: Path
     prefect_port: int
@@ -184,6 +185,7 @@ def settings() -> Settings:
         spark_driver_memory=_get(env, "RAINFOREST_SPARK_DRIVER_MEMORY", "4g"),
         spark_driver_host=_get(env, "RAINFOREST_SPARK_DRIVER_HOST", "127.0.0.1"),
         shuffle_partitions=int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),
+        range_days=max(1, int(_get(env, "RAINFOREST_RANGE_DAYS", "30"))),
         jars_dir=Path(_get(env, "RAINFOREST_JARS_DIR", str(home / "jars"))),
         reports_dir=Path(_get(env, "RAINFOREST_REPORTS_DIR", str(home / "reports"))),
         prefect_port=int(_get(env, "RAINFOREST_PREFECT_PORT", "4200")),

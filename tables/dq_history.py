@@ -35,16 +35,22 @@ def numeric(value: object) -> float | None:
 
 
 def record(results: list[TableResult], ctx: RunContext) -> None:
+    record_runs([(ctx, results)], ctx.branch)
+
+
+def record_runs(runs: list[tuple[RunContext, list[TableResult]]], run_id: str) -> None:
+    """The checks of the dates one run publishes (a range run: each date's), in one append."""
     rows = [{"run_id": ctx.branch, "run_date": ctx.run_date, "attempt": f"{ctx.started_at}_{ctx.attempt}",
              "table_name": result.table, "check_name": str(check["check"]), "value": numeric(check["value"]),
-             "outcome": str(check["outcome"])} for result in results for check in result.checks]
+             "outcome": str(check["outcome"])}
+            for ctx, results in runs for result in results for check in result.checks]
     if not rows:
         return
     table = meta_table(DQ_METRICS, SCHEMA)
-    if any(snapshot.summary is not None and snapshot.summary.get(RUN_PROPERTY) == ctx.branch
+    if any(snapshot.summary is not None and snapshot.summary.get(RUN_PROPERTY) == run_id
            for snapshot in table.snapshots()):
         return  # a retried publish: this run's checks went in before its first attempt failed
-    table.append(pa.Table.from_pylist(rows, schema=SCHEMA), snapshot_properties={RUN_PROPERTY: ctx.branch})
+    table.append(pa.Table.from_pylist(rows, schema=SCHEMA), snapshot_properties={RUN_PROPERTY: run_id})
 
 
 def history(tables: Collection[str], complete_runs: dict[str, date], until: date, days: int) -> list[dict[str, Any]]:

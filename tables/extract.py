@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
 from pyspark.sql import DataFrame, SparkSession
@@ -35,10 +35,11 @@ def window_between(columns: tuple[str, ...], low: date, high: date) -> str:
 
 
 def window_condition(columns: tuple[str, ...], created_column: str, ctx: RunContext) -> str:
-    """Incremental: rows created or updated in [d, d+1). Full load: rows created before d+1, in their current
-    version (a filter on the change time would drop rows updated after d). SQL for Postgres and Spark alike."""
+    """Incremental: rows created or updated in [d, d+1) (a range run: from its first date to the day after its
+    last). Full load: rows created before d+1, in their current version (a filter on the change time would drop
+    rows updated after d). SQL for Postgres and Spark alike."""
     if ctx.incremental:
-        return window_between(columns, ctx.run_date, ctx.next_day)
+        return window_between(columns, ctx.dates[0], ctx.next_day)
     return f"{created_column} < '{ctx.next_day.isoformat()}'"
 
 
@@ -68,6 +69,16 @@ def committed_after(snapshot: str) -> str:
     return f"({at_or_after(int(low))} AND ({later}))"
 
 
+def late_condition(source: Source, ctx: RunContext, until: date | None = None) -> str | None:
+    """Postgres: the rows an incremental run takes because they committed late, created before `until`
+    (default `ctx.late_until`); None: it takes none."""
+    until = until or ctx.late_until
+    if not source.window_columns or not ctx.upstream_snapshot or not ctx.incremental or not ctx.late_since \
+            or until is None:
+        return None
+    return late_rows(source, ctx.late_since, until)
+
+
 def extraction_filter(source: Source, ctx: RunContext) -> str:
     """The rows a run extracts, in Postgres: its window, and rows committed since the run the last publish came
     from, whatever their date up to `ctx.late_until` (a long transaction, a device that syncs late); of
@@ -76,8 +87,9 @@ def extraction_filter(source: Source, ctx: RunContext) -> str:
     window = source_filter(source, ctx)
     if not source.window_columns or not ctx.upstream_snapshot:
         return window
-    if ctx.incremental and ctx.late_since and ctx.late_until is not None:
-        window = f"(({window}) OR ({late_rows(source, ctx.late_since, ctx.late_until)}))"
+    late = late_condition(source, ctx)
+    if late is not None:
+        window = f"(({window}) OR ({late}))"
     return f"({window}) AND NOT {committed_after(ctx.upstream_snapshot)}"
 
 
@@ -98,10 +110,16 @@ def upstream_snapshot() -> str:
     return str(upstream_row("SELECT pg_current_snapshot()::text")[0])
 
 
+LATE = "_committed_late"  # a range run's extraction: whether the row came as a late commit (tables.runner)
+
+
 def extract(spark: SparkSession, source: Source, ctx: RunContext) -> DataFrame:
     url, properties = jdbc_options()
     where = extraction_filter(source, ctx)
-    query = f"(SELECT * FROM rainforest.{source.table} WHERE {where}) AS src"
+    # the rows the range's first date would take as late commits run alone (created before the day after it)
+    late = late_condition(source, ctx, ctx.dates[0] + timedelta(days=1)) if ctx.is_range else None
+    flagged = f", ({late}) AS {LATE}" if late is not None else ""
+    query = f"(SELECT *{flagged} FROM rainforest.{source.table} WHERE {where}) AS src"
     if source.split_column is None:
         return spark.read.jdbc(url, query, properties=properties)
     low, high, count = split_bounds(source, where)

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -191,9 +192,17 @@ def last_release_value(rows: list[dict[str, Any]], column: str) -> str:
 
 def interrupted(rows: list[dict[str, Any]]) -> Release | None:
     """A publish whose intent was recorded but which never completed (its process died)."""
+    pending = interrupted_dates(rows)
+    return pending[-1] if pending else None
+
+
+def interrupted_dates(rows: list[dict[str, Any]]) -> list[Release]:
+    """The dates of the last publish that never completed, oldest first (a range run logs several in one
+    append, one sequence number)."""
     complete = {release.run_id for release in releases(rows, COMPLETE)}
     pending = [release for release in releases(rows, INTENT) if release.run_id not in complete]
-    return pending[-1] if pending else None
+    sequence = {row["run_id"]: row.get("sequence") or 0 for row in rows if row["state"] == INTENT}
+    return [release for release in pending if pending and sequence[release.run_id] == sequence[pending[-1].run_id]]
 
 
 def complete_runs(rows: list[dict[str, Any]]) -> dict[str, date]:
@@ -218,15 +227,21 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def publish(results: list[TableResult], ctx: RunContext) -> None:
+def publish(results: list[TableResult], ctx: RunContext,
+            per_date: Mapping[date, list[TableResult]] | None = None) -> None:
     """Record the run's checks (quality history) and the intent (every table → its audited snapshot) in one
-    commit each, then complete it."""
+    commit each, then complete it. A range run logs each of its dates as a publish of its own (`per_date`:
+    the date's checks), all in the same appends."""
     pause_point("publishing")
-    dq_history.record(results, ctx)
-    logged = any(row["run_id"] == ctx.branch and row["state"] == INTENT for row in log_rows())
+    runs = [(ctx.of_date(day), per_date[day]) for day in ctx.dates] if per_date is not None else [(ctx, results)]
+    dq_history.record_runs(runs, ctx.branch)
+    logged = any(row["run_id"] == runs[-1][0].branch and row["state"] == INTENT for row in log_rows())
     if not logged:  # a retried publish whose intent went in already goes on to complete it
-        append_log(intent_rows(results, ctx, now()), ctx.log_snapshot)
-    complete(Release(ctx.branch, ctx.run_date, {r.table: r.snapshot_id for r in results}))
+        at = now()
+        append_log([row for position, (run, checked) in enumerate(runs)
+                    for row in intent_rows(checked, run, at + timedelta(microseconds=position))], ctx.log_snapshot)
+    snapshots = {r.table: r.snapshot_id for r in results}
+    complete([Release(run.branch, run.run_date, snapshots) for run, _ in runs])
 
 
 def intent_rows(results: list[TableResult], ctx: RunContext, at: datetime) -> list[dict[str, Any]]:
@@ -278,16 +293,20 @@ def publish_table(identifier: str, snapshot_id: int) -> None:
     pause_point(f"published:{identifier}")
 
 
-def complete(release: Release) -> None:
+def complete(dates: list[Release]) -> None:
     """Move every main and drop the table's run branches (one commit per table), wave by wave in dependency
-    order with the tables of a wave side by side, then mark the publish complete. Only one writer runs at a
-    time, so every other run branch belongs to a finished or abandoned run."""
+    order with the tables of a wave side by side, then mark the publish of every date complete (one append;
+    a range run's dates share their snapshots: the last date's). Only one writer runs at a time, so every other
+    run branch belongs to a finished or abandoned run."""
+    snapshots = dates[-1].snapshots
     with ThreadPoolExecutor(PUBLISH_THREADS, thread_name_prefix="publish") as pool:
-        for wave in dependency_waves(list(release.snapshots)):
-            moves = [pool.submit(publish_table, name, release.snapshots[name]) for name in wave]
+        for wave in dependency_waves(list(snapshots)):
+            moves = [pool.submit(publish_table, name, snapshots[name]) for name in wave]
             for move in moves:
                 move.result()  # a failed move stops the publish before the next wave; the next run resumes it
-    append_log([complete_row(release.run_id, release.run_date, now())])
+    at = now()
+    append_log([complete_row(release.run_id, release.run_date, at + timedelta(microseconds=position))
+                for position, release in enumerate(dates)])
 
 
 def log_upkeep(what: str, expected_snapshot: int | None = ANY_SNAPSHOT) -> None:
@@ -300,11 +319,12 @@ def log_upkeep(what: str, expected_snapshot: int | None = ANY_SNAPSHOT) -> None:
 
 def resume_interrupted() -> Release | None:
     """Complete a publish a killed process left half done (its tables had all passed their audits)."""
-    release = interrupted(log_rows())
-    if release is not None:
-        logger.info("completing the interrupted publish of %s (%s)", release.run_date, release.run_id)
-        complete(release)
-    return release
+    dates = interrupted_dates(log_rows())
+    if dates:
+        logger.info("completing the interrupted publish of %s (%s)", ", ".join(str(r.run_date) for r in dates),
+                    dates[-1].run_id)
+        complete(dates)
+    return dates[-1] if dates else None
 
 
 def published_rows_of(spark: SparkSession, spec: TableSpec, release: Release, run_date: date) -> DataFrame:

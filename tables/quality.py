@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -104,6 +104,19 @@ def trend_checks(run_date: date, complete_runs: dict[str, date]) -> dict[str, st
     history = dq_history.history([spec.identifier for spec, _ in rules], complete_runs, run_date - timedelta(days=1),
                                  max(rule.window_days for _, rule in rules))
     return {spec.identifier: trends.trend_checks(spec, rule, run_date, history) for spec, rule in rules}
+
+
+def range_trend_checks(figures: Mapping[str, Mapping[date, Mapping[str, float | None]]], dates: list[date],
+                       complete_runs: dict[str, date]) -> dict[str, trends.JudgedDates]:
+    """A range run's trend checks, every table's on every date (`figures`: table → date → metric → value),
+    judged date by date against what earlier runs published and the range's earlier dates."""
+    rules = [(spec, spec.trend) for spec in registry.all_tables() if spec.trend is not None]
+    if not rules:
+        return {}
+    history = dq_history.history([spec.identifier for spec, _ in rules], complete_runs, dates[0] - timedelta(days=1),
+                                 max(rule.window_days for _, rule in rules))
+    return {spec.identifier: trends.judged_dates(spec, rule, figures.get(spec.identifier, {}), dates, history)
+            for spec, rule in rules}
 
 
 def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataFrame], run_label: str,

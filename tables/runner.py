@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tables import lake, quality, registry, upstream_schema
+from tables import dq_history, lake, quality, registry, upstream_schema
 from tables.dates import Dates, date_partition_column, on_dates, written_dates
-from tables.extract import extract
+from tables.extract import LATE, extract
 from tables.results import TableResult
 from tables.scopes import first_build, read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
 from tables.spark import on_branch, own_session, table_tag
-from tables.spec import RunContext, Scope, TableSpec, WriteMode
+from tables.spec import RunContext, Scope, Source, TableSpec, WriteMode
 from tables.table_state import branch_head, ensure_table
 from tables.write_modes import run_window, write
 
@@ -47,8 +48,21 @@ def as_main_holds(identifiers: list[str]) -> list[TableResult]:
             for identifier, head in zip(identifiers, heads, strict=True)]
 
 
-def with_ingestion_columns(frame: DataFrame, ctx: RunContext) -> DataFrame:
-    return frame.select("*", F.lit(ctx.run_date).alias("_run_date"), F.current_timestamp().alias("_ingested_at"))
+def with_ingestion_columns(frame: DataFrame, source: Source, ctx: RunContext) -> DataFrame:
+    """`_run_date`, the date of the run that extracted the row, and `_ingested_at`. A range run gives a row of a
+    windowed table one copy per date whose run alone would have extracted it: each date one of its window
+    columns falls on, and the first date when it came as a late commit; a table read whole, one copy at the
+    range's last date (its current state)."""
+    ingested = F.current_timestamp().alias("_ingested_at")
+    if not ctx.is_range or not source.window_columns:
+        return frame.select("*", F.lit(ctx.run_date).alias("_run_date"), ingested)
+    first, last = F.lit(ctx.dates[0]), F.lit(ctx.run_date)
+    candidates = [F.to_date(column) for column in source.window_columns]
+    if LATE in frame.columns:
+        candidates.append(F.when(F.col(LATE), first))
+    in_range = F.filter(F.array(*candidates), lambda day: day.isNotNull() & day.between(first, last))
+    return (frame.select("*", F.explode(F.array_distinct(in_range)).alias("_run_date"), ingested)
+            .drop(LATE))
 
 
 def is_date_scoped(spec: TableSpec) -> bool:
@@ -66,8 +80,8 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
                            started_at, 0, watch.phases, unchanged=True)
     dates: Dates = None
     if spec.source is not None:
-        dates = [ctx.run_date]
-        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx)), ctx)
+        dates = ctx.dates
+        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx)), spec.source, ctx)
     else:
         if is_date_scoped(spec):
             dates = recomputed_dates(spark, spec, ctx)
@@ -104,6 +118,19 @@ def rows_on(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates)
         return frame.where(run_window(spec, ctx))
     column = date_partition_column(spec)
     return on_dates(frame, column, dates) if column else frame
+
+
+def trend_figures(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> dict[date, dict[str, float | None]]:
+    """A table's trend metrics on each date of a range run as its branch holds them (one query; a date
+    without rows is absent)."""
+    rule = spec.trend
+    assert rule is not None
+    metrics = [F.count(F.lit(1)) if metric == "row_count" else F.expr(metric) for metric in rule.metrics]
+    rows = (rows_on(spark, spec, ctx, ctx.dates).groupBy(F.expr(rule.date).alias("_day"))
+            .agg(*(figure.alias(f"_metric_{number}") for number, figure in enumerate(metrics)))
+            .where(F.col("_day").isin(ctx.dates)).collect())
+    return {row["_day"]: {metric: dq_history.numeric(row[f"_metric_{number}"])
+                          for number, metric in enumerate(rule.metrics)} for row in rows}
 
 
 def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome:

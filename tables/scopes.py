@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from tables import lake, registry
@@ -43,7 +43,14 @@ def wrote_nothing_new(spec: TableSpec, ctx: RunContext) -> bool:
 def extracted(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> DataFrame:
     """The bronze rows this run extracted for a fact (its `window_of` table's partition of the run date)."""
     assert spec.window_of is not None
-    return spark.table(on_branch(spec.window_of, ctx.branch)).where(F.col("_run_date") == F.lit(ctx.run_date))
+    return spark.table(on_branch(spec.window_of, ctx.branch)).where(of_the_run(ctx))
+
+
+def of_the_run(ctx: RunContext) -> Column:
+    """A bronze table's rows the run extracted (its `_run_date` partitions)."""
+    if ctx.is_range:
+        return F.col("_run_date").isin(ctx.dates)
+    return F.col("_run_date") == F.lit(ctx.run_date)
 
 
 def dates_of_extracted(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> set[date]:
@@ -112,7 +119,9 @@ def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: Run
     source = registry.table(item.table).source
     every_version = everything and source is not None and bool(source.window_columns)
     if item.scope is Scope.CHANGED and not every_version:
-        return frame.where(F.col("_run_date") == F.lit(ctx.run_date))
+        frame = frame.where(of_the_run(ctx))
+        if not ctx.is_range or source is None or not source.window_columns or source.insert_only:
+            return frame  # one copy of each row: no key can come twice
     if item.scope in (Scope.LATEST, Scope.CHANGED):
         newest_first = Window.partitionBy(*keys).orderBy(F.col("_run_date").desc(), F.col("_ingested_at").desc())
         return (frame.withColumn("_version", F.row_number().over(newest_first))

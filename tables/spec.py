@@ -207,6 +207,9 @@ def utc_stamp() -> str:
 
 @dataclass(frozen=True)
 class RunContext:
+    """One run: of `run_date`, or of the consecutive dates `first_date` to `run_date` together (a range run,
+    `flows.daily.run_range`: one extraction window, one build, one publish that logs every date)."""
+
     run_date: date
     full_refresh: bool = False
     incremental: bool = False  # an earlier date is published: extract only the run date's window
@@ -225,11 +228,30 @@ class RunContext:
     late_until: date | None = field(default=None, hash=False, compare=False)
     # what the tables upstream reads whole held when the run started (tables.quiet_dates)
     upstream_fingerprint: str = field(default="", hash=False, compare=False)
+    first_date: date | None = None  # a range run's first date (None: the run is of `run_date` alone)
+
+    @property
+    def dates(self) -> list[date]:
+        """The dates the run is of, oldest first."""
+        first = self.first_date or self.run_date
+        return [first + timedelta(days=n) for n in range((self.run_date - first).days + 1)]
+
+    @property
+    def is_range(self) -> bool:
+        return self.first_date is not None and self.first_date < self.run_date
 
     @property
     def branch(self) -> str:
         """Unique per attempt: two runs never share (or reset) a branch."""
-        return f"run_{self.run_date:%Y%m%d}_{self.started_at.lower()}_{self.attempt}"
+        dates = f"{self.dates[0]:%Y%m%d}_to_{self.run_date:%Y%m%d}" if self.is_range else f"{self.run_date:%Y%m%d}"
+        return f"run_{dates}_{self.started_at.lower()}_{self.attempt}"
+
+    def of_date(self, day: date) -> RunContext:
+        """One date of a range run, as its publish logs it (its own run id; what the range saw upstream)."""
+        return RunContext(day, incremental=True, started_at=self.started_at, attempt=self.attempt,
+                          log_snapshot=self.log_snapshot, upstream_snapshot=self.upstream_snapshot,
+                          late_since=self.late_since, late_until=self.late_until,
+                          upstream_fingerprint=self.upstream_fingerprint)
 
     @property
     def reports_label(self) -> str:

@@ -67,15 +67,69 @@ def sodacl(spec: TableSpec, rule: TrendRule, run_date: date, bounds: Mapping[str
     return "\n".join(lines) + "\n"
 
 
+def expected_on(spec: TableSpec, rule: TrendRule, run_date: date,
+                history: Sequence[dict[str, Any]]) -> dict[str, Expected | None]:
+    """Each metric's expected range on `run_date`, from the quality history of the dates before it."""
+    since = run_date - timedelta(days=rule.window_days)
+    return {metric: expected([row["value"] for row in history
+                              if row["table_name"] == spec.identifier and row["check_name"] == check_name(metric)
+                              and row["value"] is not None and since <= row["run_date"] < run_date], rule)
+            for metric in rule.metrics}
+
+
 def trend_checks(spec: TableSpec, rule: TrendRule, run_date: date, history: Sequence[dict[str, Any]]) -> str:
     """SodaCL for the table's trend checks on `run_date`, from the quality history of the published dates
     before it (`dq_history.history`)."""
-    since = run_date - timedelta(days=rule.window_days)
-    bounds = {metric: expected([row["value"] for row in history
-                                if row["table_name"] == spec.identifier and row["check_name"] == check_name(metric)
-                                and row["value"] is not None and since <= row["run_date"] < run_date], rule)
-              for metric in rule.metrics}
-    return sodacl(spec, rule, run_date, bounds)
+    return sodacl(spec, rule, run_date, expected_on(spec, rule, run_date, history))
+
+
+def trend_outcome(figure: float, expect: Expected | None) -> str:
+    """What the SodaCL `sodacl` writes decides for a value (its bounds as written, to the cent)."""
+    if expect is None:
+        return "warn" if figure < 0 else "pass"
+    if not round(expect.fail_low, 2) <= figure <= round(expect.fail_high, 2):
+        return "fail"
+    return "pass" if round(expect.warn_low, 2) <= figure <= round(expect.warn_high, 2) else "warn"
+
+
+@dataclass(frozen=True)
+class JudgedDates:
+    """A range run's trend checks of a table: each date's checks (as `quality.summarise` lists a scan's) and
+    the lines of those that fail, per date."""
+
+    checks: dict[date, list[dict[str, Any]]]
+    failures: dict[date, list[str]]
+
+
+def judged_dates(spec: TableSpec, rule: TrendRule, figures: Mapping[date, Mapping[str, float | None]],
+                 dates: Sequence[date], history: Sequence[dict[str, Any]]) -> JudgedDates:
+    """Date by date as a run of each date alone judges them: against the published dates before it and the
+    range's earlier dates (`figures`: date → metric → value; a date without rows is a closed day, whose failed
+    checks warn, and a metric without a value, a sum over no rows, is not checked, as in Soda)."""
+    known = list(history)
+    judged = JudgedDates({}, {})
+    for day in dates:
+        values = {metric: figures.get(day, {}).get(metric, 0 if metric == "row_count" else None)
+                  for metric in rule.metrics}
+        closed = values.get("row_count") == 0
+        bounds = expected_on(spec, rule, day, known)
+        judged.checks[day] = []
+        for metric in rule.metrics:
+            value, expect = values[metric], bounds[metric]
+            if value is None:
+                continue  # a sum over no rows: Soda has no value to check either
+            result = trend_outcome(value, expect)
+            result = "warn" if closed and result == "fail" else result
+            judged.checks[day].append({"table": spec.name, "check": check_name(metric), "outcome": result,
+                                       "value": value})
+            if result == "fail" and expect is not None:
+                judged.failures.setdefault(day, []).append(
+                    f"{spec.identifier}: {check_name(metric)}: {number(value)} on {day}, expected "
+                    f"{number(expect.warn_low)} to {number(expect.warn_high)} "
+                    f"(gate: {number(expect.fail_low)} to {number(expect.fail_high)})")
+            known.append({"table_name": spec.identifier, "check_name": check_name(metric), "run_date": day,
+                          "value": value})
+    return judged
 
 
 def closed_day(checks: list[dict[str, Any]]) -> bool:

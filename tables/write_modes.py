@@ -143,7 +143,7 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunConte
         assert column is not None
         condition = F.lit(True) if dates is None else on_dates_condition(output, column, dates)
         writer = output.writeTo(target)
-        if spec.source is not None:  # a bronze write holds one run date, one partition: no shuffle to cluster it
+        if spec.source is not None and not ctx.is_range:  # one run date, one partition: no shuffle to cluster it
             writer = writer.option("distribution-mode", "none")
         writer.overwrite(condition)
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -100,3 +100,34 @@ def test_a_closed_day_publishes_with_a_warning(spark: SparkSession, reports_dir:
     outcome = scan_day(spark, 0)
     assert outcome.passed, outcome.failures
     assert trend_outcomes(outcome)["trend row_count"] == "warn"
+
+
+def history_rows(metric: str, values: list[float], before: date) -> list[dict[str, object]]:
+    """Quality history of silver.fact_orders: `values` on the dates just before `before`, oldest first."""
+    return [{"table_name": "silver.fact_orders", "check_name": trends.check_name(metric), "run_date": day,
+             "value": value} for day, value in zip((before - timedelta(days=len(values) - n) for n in
+                                                    range(len(values))), values, strict=True)]
+
+
+@pytest.mark.parametrize("count", [103, 60, 10, 0])
+def test_a_range_judges_a_date_as_soda_judges_it_in_a_run_of_its_own(spark: SparkSession, reports_dir: Path,
+                                                                     count: int) -> None:
+    history = (history_rows("row_count", [100.0 + day % 7 for day in range(28)], RUN_DATE)
+               + history_rows("sum(total_price)", [4000.0 + 40 * (day % 7) for day in range(28)], RUN_DATE))
+    figures = {RUN_DATE: {"row_count": float(count), "sum(total_price)": 40.0 * count if count else None}}
+    judged = trends.judged_dates(table("silver.fact_orders"), RULE, figures, [RUN_DATE], history)
+    assert {str(check["check"]): check["outcome"] for check in judged.checks[RUN_DATE]} == \
+        trend_outcomes(scan_day(spark, count))
+
+
+def test_a_range_counts_its_earlier_dates_as_history_and_names_the_date_that_fails() -> None:
+    first = date(2026, 11, 1)
+    dates = [first + timedelta(days=n) for n in range(4)]
+    history = history_rows("row_count", [1000.0] * 6, first)  # one date short of the rule's 7
+    figures = {dates[0]: {"row_count": 1000.0}, dates[2]: {"row_count": 50.0}, dates[3]: {"row_count": 990.0}}
+    rule = TrendRule(date="order_date", metrics=("row_count",))
+    judged = trends.judged_dates(table("silver.fact_orders"), rule, figures, dates, history)
+    assert [judged.checks[day][0]["outcome"] for day in dates] == ["pass", "warn", "fail", "pass"]
+    assert judged.checks[dates[1]][0]["value"] == 0  # no rows: a closed day, it warns
+    assert judged.failures == {dates[2]: ["silver.fact_orders: trend row_count: 50 on 2026-11-03, expected 600 to "
+                                          "1,400 (gate: 150 to 10,000)"]}
