@@ -251,6 +251,36 @@ def quiet_catch_up_bench(args: argparse.Namespace) -> dict[str, Any]:
             "daily_run_after_it_seconds": last["wall_seconds"]}
 
 
+def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
+    """A first day's run, then the backfill of the `--backfill` days after it (range runs of up to
+    RAINFOREST_RANGE_DAYS dates), then the next day's daily run; beside them, DuckDB's recompute of both
+    reports for every day."""
+    from flows.bench_anchor import anchor
+    from flows.daily import rainforest_backfill
+
+    first, last = args.start, args.start + timedelta(days=args.backfill)
+    recreate_database("rainforest_bench")
+    purge_all_tables()
+    generate(first, args.backfill + 2, args.orders_per_day, seed=42)
+    timed_run(first, False, "first day")
+    jobs = session_jobs()["all"]  # every session's: the backfill's flow run has a session of its own
+    progress(f"backfill of {args.backfill} dates, {first + timedelta(days=1)} to {last} …")
+    started = time.monotonic()
+    rainforest_backfill(first + timedelta(days=1), last)
+    backfill = {"dates": args.backfill, "range_days": settings().range_days,
+                "wall_seconds": round(time.monotonic() - started, 2), "spark_jobs": session_jobs()["all"] - jobs}
+    progress(f"backfill: {backfill['wall_seconds']}s, {backfill['spark_jobs']} Spark jobs")
+    daily = timed_run(last + timedelta(days=1), False, "the daily run after it")
+    duckdb = anchor(last)
+    progress(f"DuckDB: {duckdb['full_history']['seconds']}s for both reports over all {args.backfill + 1} days")
+    return {"machine": {"cores": os.cpu_count()},
+            "parameters": {"orders_per_day": args.orders_per_day, "backfill_dates": args.backfill},
+            "backfill": backfill, "daily_run_seconds": daily["wall_seconds"], "duckdb_anchor": duckdb,
+            "backfill_vs_daily_run": round(backfill["wall_seconds"] / daily["wall_seconds"], 2),
+            "backfill_vs_duckdb_full_history": round(backfill["wall_seconds"]
+                                                     / duckdb["full_history"]["seconds"], 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders-per-day", type=int, default=100_000)
@@ -274,12 +304,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-catch-up", type=int, metavar="DAYS",
                         help="instead: orders on the first day and DAYS days later only; the catch-up over the "
                              "dates between (no upstream rows: no Spark work), then the last day's run")
+    parser.add_argument("--backfill", type=int, metavar="DAYS",
+                        help="instead: a first day's run, the backfill of the DAYS dates after it (range runs), "
+                             "the next day's daily run, and DuckDB's recompute of both reports for them all")
     parser.add_argument("--out", type=Path, default=Path(".state/bench.json"))
     args = parser.parse_args(argv)
     if args.fresh_process and args.days < 3:
         parser.error("--fresh-process needs --days 3 or more: a first run, a daily run, then the measured day")
     if args.quiet_catch_up and args.start + timedelta(days=args.quiet_catch_up) >= date.today():
         parser.error("--quiet-catch-up: the last day must be over; pass an earlier --start")
+    if args.backfill and args.start + timedelta(days=args.backfill + 1) >= date.today():
+        parser.error("--backfill: the day after the backfill must be over; pass an earlier --start")
+    if args.backfill:
+        write_report(backfill_bench(args), args.out)
+        return 0
     if args.upkeep:
         write_report(upkeep_bench(args), args.out)
         return 0

@@ -136,7 +136,8 @@ def layer_flow(layer: str, ctx: RunContext) -> list[TableResult]:
 
 
 def run_layer(layer: str, ctx: RunContext) -> list[TableResult]:
-    return layer_flow.with_options(name=f"rainforest-{layer}", flow_run_name=f"{layer}-{ctx.run_date}")(layer, ctx)
+    return layer_flow.with_options(name=f"rainforest-{layer}",
+                                   flow_run_name=f"{layer}-{dates_named(ctx).replace(' ', '-')}")(layer, ctx)
 
 
 def build_all(ctx: RunContext) -> list[TableResult]:
@@ -297,11 +298,13 @@ def run(ctx: RunContext, position: str) -> dict[date, list[TableResult]]:
         results = build_all(ctx)
         reconcile_orders(ctx)
         per_date = judge_range_trends(results, ctx) if ctx.is_range else None
-        restated = record_restatements(results, ctx)
+        # a range's changes to dates published before it are its first date's (where a late commit arrives)
+        restating = ctx.of_date(ctx.dates[0]) if ctx.is_range else ctx
+        restated = record_restatements(results, restating)
         publishing = True
         publish_run(results, ctx, per_date)
         publishing = False
-        report_restatements(restated, ctx)
+        report_restatements(restated, restating)
         write_run_report(restated, ctx)
         say(run_summary(ctx, results, time.monotonic() - began, position))
         if ctx.accept_trend:

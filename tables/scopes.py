@@ -41,7 +41,7 @@ def wrote_nothing_new(spec: TableSpec, ctx: RunContext) -> bool:
 
 
 def extracted(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> DataFrame:
-    """The bronze rows this run extracted for a fact (its `window_of` table's partition of the run date)."""
+    """The bronze rows this run extracted for a fact (its `window_of` table's partitions of the run's dates)."""
     assert spec.window_of is not None
     return spark.table(on_branch(spec.window_of, ctx.branch)).where(of_the_run(ctx))
 

@@ -1,29 +1,33 @@
 """Range runs (catch-ups and backfills that take consecutive unpublished dates together) on their own upstream
 database: the same dates built day by day on one lake and as a range on another give the same tables, late
 commits included; a date whose trend checks fail in the middle of a range stops it there, the dates before it
-published, that date and the rest not."""
+published, that date and the rest not; a range SIGKILLed while it publishes is completed, every date, by the
+next run."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from datetime import date, timedelta
 
 import pytest
 
 from datagen.generate import generate
-from flows.daily import rainforest_backfill
+from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import RunFailedError
 from infra.local.stack import recreate_database
 from infra.settings import settings
 from tables.dq_history import history
 from tables.lake import catalog, purge_all_tables
-from tables.publish import complete_runs, log_rows, published_dates
+from tables.publish import complete_runs, interrupted, interrupted_dates, last_release, log_rows, published_dates
 from tables.registry import all_tables
 from tables.reports import report_rows
 
 from .conftest import expected, pg_execute, pg_rows, table_contents
+from .test_publish_crash_safety import RAINFOREST, kill_when_paused, output_of
 
 pytestmark = pytest.mark.integration
-R = {number: date(2026, 9, number) for number in range(1, 11)}
+R = {number: date(2026, 9, number) for number in range(1, 13)}
 ORDERS_PER_DAY = 60
 LATE_ORDER = ("INSERT INTO rainforest.orders VALUES (990000011, 1, '2026-09-01 20:00', 12.00, '2026-09-01 20:00')",
               "INSERT INTO rainforest.orderitem VALUES (990000012, 990000011, 5, (SELECT min(seller_id) FROM "
@@ -75,7 +79,7 @@ def trend_values() -> set[tuple]:
 
 def assert_reports_equal_the_oracle(until: date) -> None:
     for report in ("orders", "categories"):
-        assert report_rows(report, R[1], R[10]) == expected(report, until), report
+        assert report_rows(report, R[1], R[12]) == expected(report, until), report
 
 
 def test_a_range_builds_what_day_by_day_builds_late_commits_included(fresh: None) -> None:
@@ -118,3 +122,29 @@ def test_a_date_failing_its_trend_checks_stops_the_range_there(fresh: None) -> N
     measured = history(["silver.fact_orders"], complete_runs(log_rows()), R[8], 1)
     assert ("trend row_count", orders) in {(row["check_name"], row["value"]) for row in measured}
     assert catalog().table_exists("interface.daily_order_report")
+
+
+def test_a_range_killed_while_publishing_is_completed_every_date_by_the_next_run(fresh: None) -> None:
+    """The dip of the 9th accepted, the 10th to the 12th run as one range, SIGKILLed (with its JVM) between two
+    gold fast-forwards: readers keep the 9th's publish; the next run completes the publish of all three dates."""
+    rainforest_daily(run_date=R[9], accept_trend="a test's dip")
+    generate(R[11], 2, ORDERS_PER_DAY, seed=5)
+    reports, release = (report_rows("orders", R[1], R[12]), report_rows("categories", R[1], R[12])), last_release()
+    point = "published:gold.daily_product_revenue"
+    marker = settings().home / "paused"
+    marker.unlink(missing_ok=True)
+    backfill = subprocess.Popen([RAINFOREST, "backfill", "--start", str(R[10]), "--end", str(R[12])],
+                                env={**os.environ, "RAINFOREST_PAUSE_AT": point, "RAINFOREST_PAUSE_MARKER": str(marker),
+                                     "PYTHONUNBUFFERED": "1"},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    kill_when_paused(backfill, point)
+    assert [day.run_date for day in interrupted_dates(log_rows())] == [R[10], R[11], R[12]]
+    assert (report_rows("orders", R[1], R[12]), report_rows("categories", R[1], R[12])) == reports
+    assert last_release() == release
+    rerun = subprocess.Popen([RAINFOREST, "run", "--date", str(R[12])], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    output = output_of(rerun)
+    assert rerun.returncode == 0, output[-4000:]
+    assert "completed the publish of 2026-09-12 that a killed run left half done" in output
+    assert interrupted(log_rows()) is None and {R[10], R[11], R[12]} <= published_dates(log_rows())
+    assert_reports_equal_the_oracle(R[12])
