@@ -112,13 +112,15 @@ def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, targ
     window = run_window(spec, ctx)
     spark.sql(f"DELETE FROM {target} WHERE {window}")
     late = output.where(f"NOT ({window})")  # committed after their day's run (tables.extract): any date
+    # read from bronze's date partitions, a read task holds one date: no shuffle to cluster the rows by date
+    # (Iceberg's fanout writers take a task's rows of several dates)
     if ctx.late_since and not late.isEmpty():
-        output.where(window).writeTo(target).append()
+        output.where(window).writeTo(target).option("distribution-mode", "none").append()
         late.createOrReplaceTempView(f"_late_{spec.name}")
         merge(spark, spec, merge_statement(spec, target, f"_late_{spec.name}", output.columns), late,
               ctx)  # never appended twice
         return
-    output.writeTo(target).append()
+    output.writeTo(target).option("distribution-mode", "none").append()
 
 
 def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunContext, dates: Dates) -> None:
@@ -143,8 +145,8 @@ def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunConte
         assert column is not None
         condition = F.lit(True) if dates is None else on_dates_condition(output, column, dates)
         writer = output.writeTo(target)
-        if spec.source is not None and not ctx.is_range:  # one run date, one partition: no shuffle to cluster it
-            writer = writer.option("distribution-mode", "none")
+        if spec.source is not None:  # a run date's rows come together (a range's: JDBC splits on ids that grow
+            writer = writer.option("distribution-mode", "none")  # with time): no shuffle to cluster them
         writer.overwrite(condition)
     else:
         output.writeTo(target).overwrite(F.lit(True))
