@@ -250,9 +250,10 @@ def session_jobs(session: str = "") -> dict[str, int]:
                     continue
                 tags = json.loads(line).get("Properties", {}).get("spark.job.tags", "").split(",")
                 counts["all"] += 1
-                for tag in tags:
-                    if tag.startswith("table-"):
-                        counts[tag.removeprefix("table-")] = counts.get(tag.removeprefix("table-"), 0) + 1
+                for tag in tags:  # a Connect session's tag reaches the job as `SparkConnect_SessionTag_…_Tag_<tag>`
+                    _, marked, table = tag.partition("_Tag_table-")
+                    if marked:
+                        counts[table] = counts.get(table, 0) + 1
     return counts
 
 
