@@ -75,7 +75,7 @@ ui-check: deploy run
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy tables flows infra datagen tests
+	$(VENV)/bin/mypy tables flows infra datagen bench tests
 
 unit-test: install  # transforms run on a session of the stack's Spark Connect server
 	$(RF) stack up spark
@@ -83,7 +83,7 @@ unit-test: install  # transforms run on a session of the stack's Spark Connect s
 
 BENCH_ARGS ?= --orders-per-day 100000 --days 8 --full-rebuild --restatement
 bench: stack-up
-	$(VENV)/bin/python -m flows.bench $(BENCH_ARGS)
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

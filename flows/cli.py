@@ -108,8 +108,8 @@ def cmd_maintain(args: argparse.Namespace) -> int:
 
 def cmd_soda_scan(args: argparse.Namespace) -> int:
     from infra.health import check_lake
-    from tables.publish import scan_published
-    from tables.spark import get_spark
+    from tables.engine.spark import get_spark
+    from tables.publish.protocol import scan_published
 
     check_lake()
     outcomes = scan_published(get_spark(), args.date)
@@ -122,8 +122,8 @@ def cmd_soda_scan(args: argparse.Namespace) -> int:
 
 def cmd_quality(args: argparse.Namespace) -> int:
     from infra.health import check_lake
-    from tables import dq_history
-    from tables.publish import complete_runs, log_rows
+    from tables.publish.protocol import complete_runs, log_rows
+    from tables.quality import dq_history
 
     check_lake()
     complete = complete_runs(log_rows())
@@ -139,8 +139,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from infra.health import check_lake
-    from tables import restatements
-    from tables.publish import complete_runs, log_rows
+    from tables.publish.protocol import complete_runs, log_rows
+    from tables.read import restatements
 
     check_lake()
     complete = complete_runs(log_rows())
@@ -158,7 +158,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.date_to < args.date_from:
         raise RainforestError(f"--from {args.date_from} is after --to {args.date_to}")
     from infra.health import check_lake
-    from tables.reports import print_report
+    from tables.read.reports import print_report
 
     check_lake()
     print_report(args.report, args.date_from, args.date_to, args.format)

@@ -39,16 +39,19 @@ from infra.errors import (
 )
 from infra.health import check_services
 from infra.settings import settings
-from tables import dq_history, publish, quality, reconcile, restatements, runner, upkeep, upstream_schema
-from tables.extract import upstream_snapshot
-from tables.quiet_dates import first_busy_date, upstream_fingerprint
+from tables.engine import runner, upstream_schema
+from tables.engine.extract import upstream_snapshot
+from tables.engine.quiet_dates import first_busy_date, upstream_fingerprint
+from tables.engine.results import TableResult
+from tables.engine.spark import forget_session, get_spark, live_session, run_session_id, session_id, table_tag, tagged
+from tables.engine.table_state import ensure_namespaces
+from tables.engine.writer_lock import writer_lock
+from tables.publish import protocol, upkeep
+from tables.quality import dq_history, gate, reconcile
+from tables.read import restatements
+from tables.read.reports import report_rows
 from tables.registry import all_tables, layer_tables, table, waits_for
-from tables.reports import report_rows
-from tables.results import TableResult
-from tables.spark import forget_session, get_spark, live_session, run_session_id, session_id, table_tag, tagged
 from tables.spec import LAYERS, RunContext, TableSpec
-from tables.table_state import ensure_namespaces
-from tables.writer_lock import writer_lock
 
 REPORT_DAYS = 60  # the run report's charts show this many days up to the run date
 IO_RETRIES = 2
@@ -98,7 +101,7 @@ def build_table(identifier: str, ctx: RunContext) -> TableResult:
     wait_for_inputs(spec, ctx)
     with tagged(get_spark(), table_tag(identifier)) as spark:
         result = runner.run_table(spark, spec, ctx)
-    publish.pause_point(f"written:{identifier}")
+    protocol.pause_point(f"written:{identifier}")
     say(table_line(result))
     return result
 
@@ -175,8 +178,8 @@ def reconcile_orders(ctx: RunContext) -> None:
 @task(**IO_TASK)
 def record_restatements(results: list[TableResult], ctx: RunContext) -> list[dict[str, Any]]:
     """Report figures of already published dates this run changes (kept before it publishes)."""
-    rows = publish.log_rows()
-    release, dates = publish.last_release(rows), publish.published_dates(rows)
+    rows = protocol.log_rows()
+    release, dates = protocol.last_release(rows), protocol.published_dates(rows)
     return restatements.record(release.snapshots if release else {}, max(dates) if dates else None,
                                {result.table: result.snapshot_id for result in results}, ctx)
 
@@ -195,10 +198,10 @@ def report_restatements(restated: list[dict[str, Any]], ctx: RunContext) -> None
 def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
     """The run's HTML report, once it published; a report that cannot be written is a warning, not a failure
     (the run's tables are published already)."""
-    from tables import run_report  # matplotlib: loaded by the one step that draws, not by every start
+    from tables.read import run_report  # matplotlib: loaded by the one step that draws, not by every start
 
     try:
-        complete = publish.complete_runs(publish.log_rows())
+        complete = protocol.complete_runs(protocol.log_rows())
         first = ctx.run_date - timedelta(days=REPORT_DAYS - 1)
         dq_rows = dq_history.history(run_report.metric_tables(), complete, ctx.run_date, REPORT_DAYS)
         path = run_report.write(ctx.reports_label, ctx.run_date, report_rows("orders", first, ctx.run_date),
@@ -216,12 +219,12 @@ def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
 @task(**IO_TASK)
 def publish_run(results: list[TableResult], ctx: RunContext,
                 per_date: dict[date, list[TableResult]] | None = None) -> None:
-    publish.publish(results, ctx, per_date)
+    protocol.publish(results, ctx, per_date)
 
 
 @task(**IO_TASK)
 def resume_interrupted_publish() -> None:
-    release = publish.resume_interrupted()
+    release = protocol.resume_interrupted()
     if release is not None:
         say("completed the publish of %s that a killed run left half done", release.run_date,
             level=logging.WARNING)
@@ -243,7 +246,7 @@ def judge_range_trends(results: list[TableResult], ctx: RunContext) -> dict[date
     spark = get_spark()
     figures = {spec.identifier: runner.trend_figures(spark, spec, ctx) for spec in all_tables()
                if spec.trend is not None}
-    judged = quality.range_trend_checks(figures, ctx.dates, publish.complete_runs(publish.log_rows()))
+    judged = gate.range_trend_checks(figures, ctx.dates, protocol.complete_runs(protocol.log_rows()))
     failing = sorted(day for item in judged.values() for day in item.failures)
     if failing:
         raise TrendFailsInRange(failing[0], [line for item in judged.values()
@@ -261,15 +264,15 @@ def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str 
             accept_trend: str = "") -> dict[date, list[TableResult]]:
     """One date: build every table on a branch of its own, audit, reconcile; publish only if all of it passed.
     `fingerprint`: upstream's tables read whole, taken before anything of the run is extracted."""
-    rows, log_snapshot = publish.log_state()
-    published = publish.published_dates(rows)
+    rows, log_snapshot = protocol.log_state()
+    published = protocol.published_dates(rows)
     incremental = not full_refresh and any(day < run_date for day in published)
     ctx = RunContext(run_date, full_refresh, incremental,
-                     trend_checks=quality.trend_checks(run_date, publish.complete_runs(rows)),
+                     trend_checks=gate.trend_checks(run_date, protocol.complete_runs(rows)),
                      log_snapshot=log_snapshot,
                      accept_trend=f"{accept_trend} (accepted by {getpass.getuser()}@{socket.gethostname()})"
                      if accept_trend else "",
-                     upstream_snapshot=upstream_snapshot(), late_since=publish.last_upstream_snapshot(rows),
+                     upstream_snapshot=upstream_snapshot(), late_since=protocol.last_upstream_snapshot(rows),
                      late_until=max([run_date, *published]) + timedelta(days=1), upstream_fingerprint=fingerprint)
     say("%s: %s run on branch %s", run_date, "incremental" if incremental else "full-load (all history up to it)",
         ctx.branch)
@@ -279,10 +282,10 @@ def run_day(run_date: date, full_refresh: bool, fingerprint: str, position: str 
 def run_range(dates: list[date], fingerprint: str, position: str) -> dict[date, list[TableResult]]:
     """Consecutive unpublished dates right after the last published one, in one run: one extraction window, one
     build, every date's trend checks judged as day by day, one publish that logs each date."""
-    rows, log_snapshot = publish.log_state()
+    rows, log_snapshot = protocol.log_state()
     ctx = RunContext(dates[-1], incremental=True, log_snapshot=log_snapshot, upstream_snapshot=upstream_snapshot(),
-                     late_since=publish.last_upstream_snapshot(rows),
-                     late_until=max([dates[-1], *publish.published_dates(rows)]) + timedelta(days=1),
+                     late_since=protocol.last_upstream_snapshot(rows),
+                     late_until=max([dates[-1], *protocol.published_dates(rows)]) + timedelta(days=1),
                      upstream_fingerprint=fingerprint, first_date=dates[0])
     say("%s to %s (dates %s): %d dates in one range run on branch %s", dates[0], dates[-1], position, len(dates),
         ctx.branch)
@@ -309,7 +312,7 @@ def run(ctx: RunContext, position: str) -> dict[date, list[TableResult]]:
         say(run_summary(ctx, results, time.monotonic() - began, position))
         if ctx.accept_trend:
             say("failed trend checks accepted: %s", ctx.accept_trend, level=logging.WARNING)
-        say("Soda reports of the run: %s", quality.run_reports_dir(ctx.reports_label))
+        say("Soda reports of the run: %s", gate.run_reports_dir(ctx.reports_label))
     except Exception as error:
         service = transient_service(error)
         if service is None:
@@ -322,7 +325,7 @@ def run(ctx: RunContext, position: str) -> dict[date, list[TableResult]]:
                              f"retries ({fault_detail(error)}); {state}; start the service (`rainforest stack up`) "
                              "and run the date again") from error
     finally:
-        create_markdown_artifact(quality.markdown_summary(ctx.reports_label, ctx.accept_trend),
+        create_markdown_artifact(gate.markdown_summary(ctx.reports_label, ctx.accept_trend),
                                  key=f"soda-run-{ctx.run_date:%Y%m%d}",
                                  description=f"Soda checks of the run for {dates_named(ctx)}")
     return per_date or {ctx.run_date: results}
@@ -334,7 +337,7 @@ def dates_named(ctx: RunContext) -> str:
 
 def run_summary(ctx: RunContext, results: list[TableResult], seconds: float, position: str) -> str:
     checks = [check["outcome"] for result in results for check in result.checks]
-    warned, accepted = checks.count("warn"), checks.count(quality.ACCEPTED)
+    warned, accepted = checks.count("warn"), checks.count(gate.ACCEPTED)
     where = f" ({'dates' if ctx.is_range else 'day'} {position})" if position else ""
     return (f"{dates_named(ctx)} published{where}: {len(results)} tables, "
             f"{sum(r.records_added for r in results):,} rows written, {checks.count('pass')} checks passed"
@@ -343,38 +346,38 @@ def run_summary(ctx: RunContext, results: list[TableResult], seconds: float, pos
 
 
 def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, list[TableResult]]:
-    """The leading waiting dates that would change nothing (`tables.quiet_dates`), published at once as the
+    """The leading waiting dates that would change nothing (`tables.engine.quiet_dates`), published at once as the
     tables' mains hold them: no Spark work. Only right after the last published date, with no new table
     in the model and the tables read whole as the last publish extracted them (`fingerprint`: upstream's now)."""
     began = time.monotonic()
-    rows, log_snapshot = publish.log_state()
-    published, release = publish.published_dates(rows), publish.last_release(rows)
+    rows, log_snapshot = protocol.log_state()
+    published, release = protocol.published_dates(rows), protocol.last_release(rows)
     modelled = [spec.identifier for spec in all_tables()]
-    if (not waiting or not published or release is None or fingerprint != publish.last_upstream_fingerprint(rows)
+    if (not waiting or not published or release is None or fingerprint != protocol.last_upstream_fingerprint(rows)
             or waiting[0] != max(published) + timedelta(days=1) or set(modelled) - set(release.snapshots)):
         return {}
     consecutive = [day for number, day in enumerate(waiting) if day == waiting[0] + timedelta(days=number)]
     snapshot = upstream_snapshot()  # before the window queries: a row committed after it is the next run's
-    busy = first_busy_date(consecutive, publish.last_upstream_snapshot(rows), snapshot)
+    busy = first_busy_date(consecutive, protocol.last_upstream_snapshot(rows), snapshot)
     quiet = [day for day in consecutive if busy is None or day < busy]
     if not quiet:
         return {}
     results = runner.as_main_holds(modelled)
-    publish.publish_unchanged(results, [RunContext(day, incremental=True, upstream_snapshot=snapshot,
+    protocol.publish_unchanged(results, [RunContext(day, incremental=True, upstream_snapshot=snapshot,
                                                    upstream_fingerprint=fingerprint) for day in quiet],
                               log_snapshot)
     say("%s: %d date(s) with nothing new upstream, published as the tables are (no Spark work) in %.1f s",
         quiet[0] if len(quiet) == 1 else f"{quiet[0]} to {quiet[-1]}", len(quiet), time.monotonic() - began)
     create_table_artifact([{"date": str(day), "published": "as the tables were: nothing new upstream"}
                            for day in quiet], key=f"quiet-dates-{quiet[0]:%Y%m%d}-{quiet[-1]:%Y%m%d}",
-                          description="Dates published without Spark work (tables/quiet_dates.py)")
+                          description="Dates published without Spark work (tables/engine/quiet_dates.py)")
     return dict.fromkeys(quiet, results)
 
 
 def range_dates(waiting: list[date], alone: set[date]) -> list[date]:
     """The leading waiting dates one range run takes: consecutive, unpublished, right after the last published
     date (a range is incremental), none to run alone, at most `RAINFOREST_RANGE_DAYS`."""
-    published = publish.published_dates(publish.log_rows())
+    published = protocol.published_dates(protocol.log_rows())
     if not published:
         return []
     together: list[date] = []
@@ -422,7 +425,7 @@ def run_dates(dates: list[date], full_refresh: bool = False,
         say("Spark session %s on the Connect server %s:%d (master %s)", session_id(), settings().spark_connect_host,
             settings().spark_connect_port, master)
         resume_interrupted_publish()
-        behind = publish.dates_to_catch_up(dates[0], publish.log_rows())
+        behind = protocol.dates_to_catch_up(dates[0], protocol.log_rows())
         if behind:
             say("%d earlier date(s) not published yet (%s to %s): running them first", len(behind), behind[0],
                 behind[-1], level=logging.WARNING)

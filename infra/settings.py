@@ -101,7 +101,7 @@ class Settings:
     warehouse: str
     spark_master: str
     spark_auth_secret: str  # a standalone cluster's master, workers and drivers share it (spark.authenticate)
-    spark_connect_host: str  # the Connect server as clients name it (`localhost`: see tables.spark.remote)
+    spark_connect_host: str  # the Connect server as clients name it (`localhost`: see tables.engine.spark.remote)
     spark_connect_port: int
     spark_connect_token: str  # every client presents it; the server reads it from its environment
     spark_driver_memory: str

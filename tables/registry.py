@@ -53,7 +53,7 @@ def layer_tables(layer: str) -> tuple[TableSpec, ...]:
 
 def touched_dates_read() -> set[str]:
     """What computing a run's touched dates reads on the run branch: every touching fact's extraction, and for a
-    fact whose dates come from its parent, the parent and its extraction (`tables.scopes.touched_dates`)."""
+    fact whose dates come from its parent, the parent and its extraction (`tables.engine.scopes.touched_dates`)."""
     read: set[str] = set()
     for spec in all_tables():
         if spec.touches is None:

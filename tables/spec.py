@@ -1,4 +1,4 @@
-"""How a table is declared: once, as data. The runner (tables/runner.py) and its modules do all the I/O."""
+"""How a table is declared: once, as data. The runner (tables/engine/runner.py) and its modules do all the I/O."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ class Touches:
 
 @dataclass(frozen=True)
 class TrendRule:
-    """A fact's figures on the run date against the same figures on its last published dates (tables/trends.py
+    """A fact's figures on the run date against the same figures on its last published dates (tables/quality/trends.py
     says how the bounds follow from these thresholds). SodaCL has no such check: the rule is declared here and
     the run generates its SodaCL, so checks/ holds only what Soda itself reads."""
 
@@ -215,18 +215,18 @@ class RunContext:
     incremental: bool = False  # an earlier date is published: extract only the run date's window
     started_at: str = field(default_factory=utc_stamp)
     attempt: str = field(default_factory=lambda: secrets.token_hex(3))
-    # table → SodaCL computed for this run from earlier publishes (trend checks, tables/trends.py)
+    # table → SodaCL computed for this run from earlier publishes (trend checks, tables/quality/trends.py)
     trend_checks: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
     # the publish log's snapshot when the run started: it publishes only if no other writer published since
     log_snapshot: int | None = field(default=None, hash=False, compare=False)
     accept_trend: str = ""  # why failed trend checks are accepted, and who said so (`--accept-trend`)
-    # Late commits (tables.extract): upstream's snapshot when the run started (it extracts what is visible in
+    # Late commits (tables.engine.extract): upstream's snapshot when the run started (it extracts what is visible in
     # it), the snapshot of the run the last publish came from (rows committed since are taken whatever their
     # date), and the day after the latest date such a row may have (the later of the run date and the watermark)
     upstream_snapshot: str = field(default="", hash=False, compare=False)
     late_since: str = field(default="", hash=False, compare=False)
     late_until: date | None = field(default=None, hash=False, compare=False)
-    # what the tables upstream reads whole held when the run started (tables.quiet_dates)
+    # what the tables upstream reads whole held when the run started (tables.engine.quiet_dates)
     upstream_fingerprint: str = field(default="", hash=False, compare=False)
     first_date: date | None = None  # a range run's first date (None: the run is of `run_date` alone)
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator  # noqa: E402
 import pytest  # noqa: E402
 from pyspark.sql import SparkSession  # noqa: E402
 
-from tables.spark import live_session  # noqa: E402
+from tables.engine.spark import live_session  # noqa: E402
 
 
 @pytest.fixture

@@ -327,9 +327,9 @@ def driver_secret_conf(cfg: Settings) -> Path:
 
 def spark_answers(cfg: Settings) -> bool:
     """Whether the Connect server answers an authenticated request."""
-    from tables.spark import fence_session
+    from tables.engine.spark import fence_session
 
-    if not port_open(cfg.spark_connect_port):  # it listens on 127.0.0.1 (tables.spark.server_conf)
+    if not port_open(cfg.spark_connect_port):  # it listens on 127.0.0.1 (tables.engine.spark.server_conf)
         return False
     try:
         fence_session(str(uuid.uuid4()))  # opens, asks and closes a session of its own
@@ -340,7 +340,7 @@ def spark_answers(cfg: Settings) -> bool:
 
 def spark_server(cfg: Settings) -> tuple[list[str], dict[str, str]]:
     """The Connect server's command line and the environment it adds (its secrets)."""
-    from tables.spark import server_conf
+    from tables.engine.spark import server_conf
 
     private_dir(cfg.spark_events_dir)
     env = {**cfg.s3_environment(), **cfg.spark_connect_environment(), "SPARK_HOME": str(SPARK_HOME),

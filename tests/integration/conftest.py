@@ -8,7 +8,7 @@ import pytest
 from datagen.generate import generate
 from infra.local.stack import ensure_env_file, recreate_database
 from infra.settings import settings
-from tables.lake import catalog, purge_all_tables
+from tables.engine.lake import catalog, purge_all_tables
 
 START = date(2026, 11, 1)
 DAYS = 3

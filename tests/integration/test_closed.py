@@ -24,7 +24,7 @@ from pyspark.sql.connect.session import SparkSession as RemoteSession
 
 from infra.local.tls import ensure_certificates
 from infra.settings import ENV_FILE, settings
-from tables.lake import catalog
+from tables.engine.lake import catalog
 
 pytestmark = pytest.mark.integration
 LOOPBACK = {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}
@@ -75,7 +75,7 @@ def connect_answer(token: str | None) -> str:
     cfg = settings()
     url = f"sc://localhost:{cfg.spark_connect_port}/" + (f";token={token}" if token is not None else "")
     session = RemoteSession(connection=url)
-    PROBES.append(session)  # never collected: PySpark's finalizer of a session can deadlock (tables.spark._kept)
+    PROBES.append(session)  # never collected: PySpark's finalizer of a session can deadlock (tables.engine.spark._kept)
     try:
         return str(session.sql("SELECT 1 AS one").collect())
     except Exception as error:

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from flows.daily import rainforest_daily
-from tables.lake import catalog
+from tables.engine.lake import catalog
+from tables.read.reports import report_rows
 from tables.registry import all_tables
-from tables.reports import report_rows
 
 from .conftest import START, expected, main_snapshots, pg_execute, table_contents
 
@@ -46,8 +46,8 @@ def test_the_first_run_loads_history_and_the_next_only_its_day(runs: dict[date, 
 def test_the_quality_history_holds_every_check_of_each_published_day(
         runs: dict[date, list], capsys: pytest.CaptureFixture[str]) -> None:
     from flows.cli import main
-    from tables.dq_history import history
-    from tables.publish import COMPLETE, log_rows, releases
+    from tables.publish.protocol import COMPLETE, log_rows, releases
+    from tables.quality.dq_history import history
 
     complete = {release.run_id: release.run_date for release in releases(log_rows(), COMPLETE)}
     recorded = history(["silver.fact_orders"], complete, NEXT_RUN, days=30)
@@ -81,7 +81,7 @@ def test_each_run_works_in_a_spark_session_derived_from_its_flow_run_id(runs: di
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-    from tables.spark import run_session_id, session_jobs
+    from tables.engine.spark import run_session_id, session_jobs
 
     with get_client(sync_client=True) as client:
         flow_runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["rainforest-daily"])))

@@ -19,7 +19,7 @@ from datagen.generate import generate
 from infra.local import cluster
 from infra.prefect_server import prefect_api_url, prefect_healthy
 from infra.settings import REPO_ROOT, settings
-from tables.reports import report_rows
+from tables.read.reports import report_rows
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent

@@ -12,10 +12,10 @@ from pyspark.sql import DataFrame
 import flows.daily
 from datagen.generate import generate
 from flows.daily import rainforest_backfill, rainforest_daily
-from tables.lake import catalog
-from tables.publish import last_release
+from tables.engine.lake import catalog
+from tables.publish.protocol import last_release
+from tables.read.reports import report_rows
 from tables.registry import table
-from tables.reports import report_rows
 
 from .conftest import START, expected, main_snapshots, pg_execute
 

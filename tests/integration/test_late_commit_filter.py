@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tables.extract import committed_after
+from tables.engine.extract import committed_after
 
 from .conftest import pg_rows
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from flows.daily import rainforest_daily
-from tables.lake import catalog
-from tables.publish import log_rows, published_dates
-from tables.reports import report_rows
+from tables.engine.lake import catalog
+from tables.publish.protocol import log_rows, published_dates
+from tables.read.reports import report_rows
 
 from .conftest import START, expected
 

@@ -20,9 +20,9 @@ import pytest
 from datagen.generate import generate
 from infra.local import stack
 from infra.settings import settings
-from tables.publish import interrupted, last_release, log_rows
+from tables.publish.protocol import interrupted, last_release, log_rows
+from tables.read.reports import report_rows
 from tables.registry import all_tables
-from tables.reports import report_rows
 from tables.spec import LAYERS
 
 from .conftest import START, expected, main_snapshots

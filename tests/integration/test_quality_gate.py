@@ -13,12 +13,12 @@ from datagen.generate import generate
 from flows.daily import rainforest_daily
 from infra.errors import QualityGateError, ServiceUnavailableError
 from infra.settings import settings
-from tables import dq_history, quality
-from tables.lake import catalog
-from tables.publish import complete_runs, last_release, log_rows, published_dates, published_rows_of
+from tables.engine.lake import catalog
+from tables.engine.spark import get_spark
+from tables.publish.protocol import complete_runs, last_release, log_rows, published_dates, published_rows_of
+from tables.quality import dq_history, gate
+from tables.read.reports import report_rows
 from tables.registry import table
-from tables.reports import report_rows
-from tables.spark import get_spark
 
 from .conftest import START, main_snapshots, pg_execute
 
@@ -99,7 +99,7 @@ def test_null_key_orphan_item_and_excessive_revenue_fail_at_their_tables(publish
     try:  # the day's revenue is thousands of times the usual: its trend check stops it in silver first
         assert_fails_at(BAD_ITEMS_DAY, {"silver.fact_orders"}, "trend sum(total_price): 10,000,")
         with monkeypatch.context() as trends_off:  # with trend checks out of the way, the business rule holds
-            trends_off.setattr(quality, "trend_checks", lambda *_: {})
+            trends_off.setattr(gate, "trend_checks", lambda *_: {})
             error = assert_fails_at(BAD_ITEMS_DAY, {"gold.daily_order_metrics", "gold.daily_category_metrics"},
                                     "at most 100,000 USD")
         assert all(c["diagnostics"]["value"] > 100_000 for c in failed_checks(error))
@@ -149,20 +149,20 @@ def test_trend_checks_judge_the_run_date_against_the_quality_history_in_the_lake
     orders, revenue = figure
     figures = {"row_count": float(orders), "sum(total_price)": float(revenue)}
 
-    usual = quality.trend_checks(day, generated_history(day, figures, 1, "usual"))["silver.fact_orders"]
+    usual = gate.trend_checks(day, generated_history(day, figures, 1, "usual"))["silver.fact_orders"]
     assert "fail: when not between" in usual
-    outcome = quality.scan(spark, spec, lambda _: rows, "trend_test/usual", usual)
+    outcome = gate.scan(spark, spec, lambda _: rows, "trend_test/usual", usual)
     assert outcome.passed, outcome.failures
     assert {c["check"]: c["outcome"] for c in outcome.checks if str(c["check"]).startswith("trend ")} == {
         "trend row_count": "pass", "trend sum(total_price)": "pass"}
 
-    busier = quality.trend_checks(day, generated_history(day, figures, 10, "busier"))["silver.fact_orders"]
-    outcome = quality.scan(spark, spec, lambda _: rows, "trend_test/busier", busier)
+    busier = gate.trend_checks(day, generated_history(day, figures, 10, "busier"))["silver.fact_orders"]
+    outcome = gate.scan(spark, spec, lambda _: rows, "trend_test/busier", busier)
     assert not outcome.passed
     assert any(line.startswith(f"trend row_count: {orders:,} on the run date, expected ") and "(gate: " in line
                for line in outcome.failures), outcome.failures
     with pytest.raises(QualityGateError, match="trend sum\\(total_price\\): .* on the run date, expected .* to "):
-        quality.gate(outcome, "trend_test")
+        gate.gate(outcome, "trend_test")
 
 
 def test_a_real_spike_publishes_with_a_reason_and_a_business_rule_is_never_accepted(
@@ -176,9 +176,9 @@ def test_a_real_spike_publishes_with_a_reason_and_a_business_rule_is_never_accep
     figure = rows.selectExpr("count(*)", "sum(total_price)").first()
     assert figure is not None
     orders, revenue = figure
-    quiet = quality.trend_checks(day, generated_history(day, {"row_count": float(orders),
+    quiet = gate.trend_checks(day, generated_history(day, {"row_count": float(orders),
                                                               "sum(total_price)": float(revenue)}, 0.05, "quiet"))
-    monkeypatch.setattr(quality, "trend_checks", lambda *_: quiet)
+    monkeypatch.setattr(gate, "trend_checks", lambda *_: quiet)
     with pytest.raises(QualityGateError, match=f'rainforest run --date {day} --accept-trend "REASON"') as failure:
         rainforest_daily(run_date=day)
     assert failure.value.table == "silver.fact_orders"
@@ -191,10 +191,10 @@ def test_a_real_spike_publishes_with_a_reason_and_a_business_rule_is_never_accep
     assert len(reasons) == 1 and reasons.pop().startswith("launch-day sale (accepted by ")
     recorded = dq_history.history(["silver.fact_orders"], complete_runs(log_rows()), day, 1)
     assert {row["check_name"]: row["outcome"] for row in recorded if row["check_name"].startswith("trend ")} == {
-        "trend row_count": quality.ACCEPTED, "trend sum(total_price)": quality.ACCEPTED}
+        "trend row_count": gate.ACCEPTED, "trend sum(total_price)": gate.ACCEPTED}
 
     duplicated = rows.unionByName(rows.limit(1))
-    outcome = quality.scan(spark, spec, lambda _: duplicated, "trend_test/accepted", quiet["silver.fact_orders"],
+    outcome = gate.scan(spark, spec, lambda _: duplicated, "trend_test/accepted", quiet["silver.fact_orders"],
                            accept_trend="not for business rules")
     assert not outcome.passed and "duplicate_count(order_id) = 0: fail (value 1)" in outcome.failures
     assert not [line for line in outcome.failures if line.startswith("trend ")]  # those were accepted

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from infra.settings import settings
-from tables.publish import log_rows, published_dates
+from tables.publish.protocol import log_rows, published_dates
 from tables.registry import all_tables
 
 pytestmark = pytest.mark.integration

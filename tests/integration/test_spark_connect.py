@@ -14,10 +14,10 @@ import pytest
 
 from infra.local import stack
 from infra.settings import settings
-from tables.lake import catalog
-from tables.publish import log_rows, published_dates
-from tables.spark import forget_session, get_spark
-from tables.writer_lock import writer_lock
+from tables.engine.lake import catalog
+from tables.engine.spark import forget_session, get_spark
+from tables.engine.writer_lock import writer_lock
+from tables.publish.protocol import log_rows, published_dates
 
 from .conftest import expected, main_snapshots
 from .test_publish_crash_safety import NEXT_DAY, both_reports, finish, output_of, start_run, wait_until_paused
@@ -26,8 +26,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PROBE = "lake.closed.late_commit"
 SLOW_WRITER = f"""
 import sys, time
-from tables.spark import get_spark
-from tables.writer_lock import writer_lock
+from tables.engine.spark import get_spark
+from tables.engine.writer_lock import writer_lock
 with writer_lock("a slow write"):
     print("writing", flush=True)
     started = time.monotonic()

@@ -9,10 +9,10 @@ import pytest
 from pyspark.sql import SparkSession
 
 from flows.daily import rainforest_daily
-from tables.lake import catalog
-from tables.publish import last_release, log_rows, published_dates
-from tables.reports import report_rows
-from tables.upkeep import PUBLISHED_TAG, maintain
+from tables.engine.lake import catalog
+from tables.publish.protocol import last_release, log_rows, published_dates
+from tables.publish.upkeep import PUBLISHED_TAG, maintain
+from tables.read.reports import report_rows
 
 from .conftest import START, expected
 

@@ -17,7 +17,7 @@ import pytest
 
 from infra.prefect_server import prefect_api_url, prefect_healthy
 from infra.settings import settings
-from tables.publish import log_rows, published_dates
+from tables.publish.protocol import log_rows, published_dates
 
 from .conftest import pg_execute
 

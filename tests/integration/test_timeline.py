@@ -20,12 +20,12 @@ from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import QualityGateError, RunFailedError
 from infra.local.stack import recreate_database
 from infra.settings import settings
-from tables.dq_history import history
-from tables.lake import catalog, purge_all_tables
-from tables.publish import complete_runs, last_release, log_rows, published_dates
+from tables.engine.lake import catalog, purge_all_tables
+from tables.publish.protocol import complete_runs, last_release, log_rows, published_dates
+from tables.quality.dq_history import history
+from tables.read.reports import report_rows
+from tables.read.restatements import of_run
 from tables.registry import all_tables
-from tables.reports import report_rows
-from tables.restatements import of_run
 
 from .conftest import expected, main_snapshots, pg_execute, pg_rows, table_contents
 

@@ -17,11 +17,18 @@ from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import RunFailedError
 from infra.local.stack import recreate_database
 from infra.settings import settings
-from tables.dq_history import history
-from tables.lake import catalog, purge_all_tables
-from tables.publish import complete_runs, interrupted, interrupted_dates, last_release, log_rows, published_dates
+from tables.engine.lake import catalog, purge_all_tables
+from tables.publish.protocol import (
+    complete_runs,
+    interrupted,
+    interrupted_dates,
+    last_release,
+    log_rows,
+    published_dates,
+)
+from tables.quality.dq_history import history
+from tables.read.reports import report_rows
 from tables.registry import all_tables
-from tables.reports import report_rows
 
 from .conftest import expected, pg_execute, pg_rows, table_contents
 from .test_publish_crash_safety import RAINFOREST, kill_when_paused, output_of

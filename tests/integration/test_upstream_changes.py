@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 
 from flows.daily import rainforest_daily
-from tables.lake import catalog
-from tables.publish import log_rows, published_dates
-from tables.reports import report_rows
-from tables.upstream_schema import UpstreamSchemaError
+from tables.engine.lake import catalog
+from tables.engine.upstream_schema import UpstreamSchemaError
+from tables.publish.protocol import log_rows, published_dates
+from tables.read.reports import report_rows
 
 from .conftest import expected, main_snapshots, pg_execute
 

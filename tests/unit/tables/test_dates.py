@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tables.dates import partition_source
-from tables.table_state import creatable_column_order
+from tables.engine.dates import partition_source
+from tables.engine.table_state import creatable_column_order
 
 
 def test_partition_on_the_first_column_is_moved_last() -> None:

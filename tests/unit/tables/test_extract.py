@@ -14,7 +14,7 @@ import pytest
 def test_the_jdbc_url_keeps_the_dsn_parameters_and_ipv6_hosts(monkeypatch: pytest.MonkeyPatch, dsn: str,
                                                               url: str) -> None:
     from infra.settings import settings
-    from tables.extract import jdbc_options
+    from tables.engine.extract import jdbc_options
 
     monkeypatch.setenv("RAINFOREST_UPSTREAM_DSN", dsn)
     settings.cache_clear()

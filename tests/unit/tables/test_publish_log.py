@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tables.publish import (
+from tables.engine.results import TableResult
+from tables.publish.protocol import (
     COMPLETE,
     INTENT,
     UPKEEP,
@@ -15,7 +16,6 @@ from tables.publish import (
     releases,
     unchanged_rows,
 )
-from tables.results import TableResult
 from tables.spec import RunContext
 
 

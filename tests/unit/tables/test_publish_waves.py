@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tables.publish import dependency_waves
+from tables.publish.protocol import dependency_waves
 from tables.registry import all_tables
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from infra.settings import REPO_ROOT
-from tables.quality import CHECKS_DIR, checked_columns, declared_checks, disable_soda_telemetry, table_checks
+from tables.quality.gate import CHECKS_DIR, checked_columns, declared_checks, disable_soda_telemetry, table_checks
 from tables.registry import all_tables, table
 
 USERS_SODA_CONFIG = b"send_anonymous_usage_stats: true\nuser_cookie_id: mine  # the user's own, kept as it is\n"
@@ -77,7 +77,7 @@ def test_soda_usage_statistics_are_off_and_the_users_soda_config_is_left_alone(t
     users_config.write_bytes(USERS_SODA_CONFIG)
     # a process of its own: Soda reads its config once per process, when `soda.scan` is first imported
     statistics_on = subprocess.run(
-        [sys.executable, "-c", "from tables.quality import disable_soda_telemetry\n"
+        [sys.executable, "-c", "from tables.quality.gate import disable_soda_telemetry\n"
          "disable_soda_telemetry()\n"
          "import soda.scan\n"
          "from soda.telemetry.soda_telemetry import SodaTelemetry\n"

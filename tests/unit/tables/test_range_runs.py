@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
-from tables.extract import LATE, window_condition
-from tables.publish import COMPLETE, INTENT, interrupted, interrupted_dates
-from tables.runner import with_ingestion_columns
+from tables.engine.extract import LATE, window_condition
+from tables.engine.runner import with_ingestion_columns
+from tables.publish.protocol import COMPLETE, INTENT, interrupted, interrupted_dates
 from tables.spec import RunContext, Source
 
 FIRST, LAST = date(2026, 11, 2), date(2026, 11, 4)

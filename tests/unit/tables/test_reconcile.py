@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
-from tables.reconcile import disagreements
+from tables.quality.reconcile import disagreements
 from tables.registry import table
 
 from .frames import NOV1, NOV2, D, frame

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tables.quality import checks_file
+from tables.quality.gate import checks_file
 from tables.registry import all_tables, touched_dates_read, waits_for
 from tables.spec import LAYERS, Scope, TableSpec
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from tables.reports import render
+from tables.read.reports import render
 
 
 def test_csv_has_the_contract_columns_and_two_decimals() -> None:
@@ -23,7 +23,7 @@ def test_category_csv_header() -> None:
 
 
 def test_the_declared_reports_have_the_contract_columns() -> None:
-    from tables.reports import reports
+    from tables.read.reports import reports
 
     declared = {name: (spec.identifier, spec.report.columns if spec.report else ()) for name, spec in reports().items()}
     assert declared == {

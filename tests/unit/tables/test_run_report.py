@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from tables.run_report import metric_history, metric_tables, render
+from tables.read.run_report import metric_history, metric_tables, render
 
 NOV1, NOV2 = date(2026, 11, 1), date(2026, 11, 2)
 

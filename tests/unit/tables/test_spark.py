@@ -8,14 +8,14 @@ import sys
 
 from pyspark.sql import SparkSession
 
-from tables.spark import held, own_session
+from tables.engine.spark import held, own_session
 
 EXIT_PROBE = """
 from pyspark.sql.connect.client.core import SparkConnectClient
 SparkConnectClient._cleanup_ml_cache = lambda client: print("an exit hook called the server")
 import uuid
 from infra.settings import settings
-from tables.spark import _connect
+from tables.engine.spark import _connect
 _connect(settings(), str(uuid.uuid4()))
 print("session opened")
 """

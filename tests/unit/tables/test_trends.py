@@ -12,7 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from infra.settings import settings
-from tables import quality, trends
+from tables.quality import gate, trends
 from tables.registry import all_tables, table
 from tables.spec import TrendRule
 
@@ -49,7 +49,7 @@ def test_the_facts_declare_their_rule_and_their_yaml_is_only_sodacl() -> None:
                                                           0.15, 10)
     assert {spec.identifier for spec in all_tables() if spec.trend} == {
         "silver.fact_orders", "silver.fact_order_items", "silver.fact_clickstream"}
-    assert "trends for" not in quality.table_checks(table("silver.fact_orders"))
+    assert "trends for" not in gate.table_checks(table("silver.fact_orders"))
 
 
 @pytest.fixture()
@@ -67,16 +67,16 @@ def orders_on(spark: SparkSession, count: int) -> DataFrame:
                                        "total_price decimal(14,2), created_ts timestamp")
 
 
-def scan_day(spark: SparkSession, count: int) -> quality.ScanOutcome:
+def scan_day(spark: SparkSession, count: int) -> gate.ScanOutcome:
     """Soda on a run date with `count` orders, against a history of about 100 orders (and 4,000 USD) a day."""
     spec = table("silver.fact_orders")
     bounds = {"row_count": trends.expected([100.0 + day % 7 for day in range(28)], RULE),
               "sum(total_price)": trends.expected([4000.0 + 40 * (day % 7) for day in range(28)], RULE)}
     frame = orders_on(spark, count).withColumn("order_ts", F.lit(datetime(2026, 10, 29, 10)))
-    return quality.scan(spark, spec, lambda _: frame, "trend_test", trends.sodacl(spec, RULE, RUN_DATE, bounds))
+    return gate.scan(spark, spec, lambda _: frame, "trend_test", trends.sodacl(spec, RULE, RUN_DATE, bounds))
 
 
-def trend_outcomes(outcome: quality.ScanOutcome) -> dict[str, object]:
+def trend_outcomes(outcome: gate.ScanOutcome) -> dict[str, object]:
     return {str(c["check"]): c["outcome"] for c in outcome.checks if str(c["check"]).startswith("trend ")}
 
 
@@ -93,7 +93,7 @@ def test_a_collapsed_day_fails_naming_the_metric_its_value_and_the_expected_rang
     assert trend_outcomes(outcome) == {"trend row_count": "fail", "trend sum(total_price)": "fail"}
     assert "trend row_count: 10 on the run date, expected 61.80 to 144.20 (gate: 15.45 to 1,030)" in outcome.failures
     with pytest.raises(Exception, match="trend sum\\(total_price\\): 400 on the run date, expected 2,472 to 5,768"):
-        quality.gate(outcome, "run_x")
+        gate.gate(outcome, "run_x")
 
 
 def test_a_closed_day_publishes_with_a_warning(spark: SparkSession, reports_dir: Path) -> None:

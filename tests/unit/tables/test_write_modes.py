@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
+from tables.engine.write_modes import DIFFERENCE, differences
 from tables.registry import table
-from tables.write_modes import DIFFERENCE, differences
 
 from .frames import frame
 

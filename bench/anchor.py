@@ -104,7 +104,7 @@ def differences(anchor: list[dict[str, Any]], published: list[dict[str, Any]], k
 def anchor(measured_day: date) -> dict[str, Any]:
     """DuckDB's time for the measured day and for the whole history, and whether its day agrees with the
     reports the pipeline published for that day."""
-    from tables.reports import report_rows, reports
+    from tables.read.reports import report_rows, reports
 
     day = compute_reports(measured_day, measured_day)
     history = compute_reports(measured_day)

@@ -16,9 +16,9 @@ from pyiceberg.table.refs import SnapshotRefType
 from pyspark.sql import SparkSession
 
 from infra.errors import RainforestError
-from tables import lake
-from tables.publish import interrupted, last_release, log_state, log_upkeep
-from tables.spark import CATALOG
+from tables.engine import lake
+from tables.engine.spark import CATALOG
+from tables.publish.protocol import interrupted, last_release, log_state, log_upkeep
 
 PUBLISHED_TAG = "published"
 

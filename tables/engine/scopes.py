@@ -9,12 +9,13 @@ from functools import lru_cache
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from tables import lake, registry
-from tables.dates import Dates
-from tables.extract import window_condition
-from tables.spark import on_branch, qualified
+from tables import registry
+from tables.engine import lake
+from tables.engine.dates import Dates
+from tables.engine.extract import window_condition
+from tables.engine.spark import on_branch, qualified
+from tables.engine.table_state import changed_this_run, table_exists
 from tables.spec import Input, RunContext, Scope, TableSpec
-from tables.table_state import changed_this_run, table_exists
 
 
 def main_was_checked(spec: TableSpec, ctx: RunContext) -> bool:

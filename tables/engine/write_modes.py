@@ -12,9 +12,9 @@ from pyspark.sql.types import DateType
 
 from infra.errors import QualityGateError, fix_hint
 from tables import registry
-from tables.dates import Dates, date_partition_column, on_dates_condition, on_dates_sql
-from tables.extract import source_filter
-from tables.spark import held, on_branch
+from tables.engine.dates import Dates, date_partition_column, on_dates_condition, on_dates_sql
+from tables.engine.extract import source_filter
+from tables.engine.spark import held, on_branch
 from tables.spec import RunContext, TableSpec, WriteMode
 
 
@@ -111,7 +111,7 @@ def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, targ
     extracted row with the table's rows of its dates; only rows committed late, outside the window, are merged."""
     window = run_window(spec, ctx)
     spark.sql(f"DELETE FROM {target} WHERE {window}")
-    late = output.where(f"NOT ({window})")  # committed after their day's run (tables.extract): any date
+    late = output.where(f"NOT ({window})")  # committed after their day's run (tables.engine.extract): any date
     # read from bronze's date partitions, a read task holds one date: no shuffle to cluster the rows by date
     # (Iceberg's fanout writers take a task's rows of several dates)
     if ctx.late_since and not late.isEmpty():

@@ -32,13 +32,14 @@ from pyspark.sql import DataFrame, SparkSession
 
 from infra.errors import ConcurrentWriterError, RainforestError
 from infra.settings import settings
-from tables import dq_history, lake, quality
-from tables.dates import date_partition_column, on_dates
+from tables.engine import lake
+from tables.engine.dates import date_partition_column, on_dates
+from tables.engine.results import TableResult
+from tables.engine.spark import qualified
+from tables.engine.table_state import META_NAMESPACE, meta_table
+from tables.quality import dq_history, gate
 from tables.registry import all_tables
-from tables.results import TableResult
-from tables.spark import qualified
 from tables.spec import RunContext, TableSpec, utc_stamp
-from tables.table_state import META_NAMESPACE, meta_table
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ def complete_row(run_id: str, run_date: date, at: datetime) -> dict[str, Any]:
 
 
 def publish_unchanged(results: list[TableResult], runs: list[RunContext], expected_snapshot: int | None) -> None:
-    """Dates on which nothing changed (`tables.quiet_dates`): each a publish of the tables as main holds them
+    """Dates on which nothing changed (`tables.engine.quiet_dates`): each a publish of the tables as main holds them
     (`results`), their intents and completions in one append (no main moves)."""
     append_log(unchanged_rows(results, runs, now()), expected_snapshot)
 
@@ -334,7 +335,7 @@ def published_rows_of(spark: SparkSession, spec: TableSpec, release: Release, ru
     return on_dates(frame, column, [run_date]) if column else frame
 
 
-def scan_published(spark: SparkSession, run_date: date) -> list[quality.ScanOutcome]:
+def scan_published(spark: SparkSession, run_date: date) -> list[gate.ScanOutcome]:
     """Soda checks of every checked table on what the last publish holds for `run_date` (no gate: a report)."""
     release = last_release()
     if release is None:
@@ -343,6 +344,6 @@ def scan_published(spark: SparkSession, run_date: date) -> list[quality.ScanOutc
     for spec in all_tables():
         if not spec.audited or spec.identifier not in release.snapshots:
             continue
-        outcomes.append(quality.scan(spark, spec, lambda table: published_rows_of(spark, table, release, run_date),
+        outcomes.append(gate.scan(spark, spec, lambda table: published_rows_of(spark, table, release, run_date),
                                      f"published_{run_date:%Y%m%d}/{utc_stamp()}"))
     return outcomes

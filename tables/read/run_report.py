@@ -24,9 +24,9 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from infra.private import write_private  # noqa: E402
-from tables.quality import ACCEPTED, run_reports_dir, summarise  # noqa: E402
+from tables.quality.gate import ACCEPTED, run_reports_dir, summarise  # noqa: E402
+from tables.quality.trends import CHECK_PREFIX  # noqa: E402
 from tables.registry import all_tables  # noqa: E402
-from tables.trends import CHECK_PREFIX  # noqa: E402
 
 Rows = list[dict[str, Any]]
 

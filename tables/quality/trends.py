@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from statistics import median
 from typing import Any
 
-from tables import dq_history
+from tables.quality import dq_history
 from tables.spec import TableSpec, TrendRule
 
 CHECK_PREFIX = "trend "

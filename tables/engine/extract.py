@@ -110,7 +110,7 @@ def upstream_snapshot() -> str:
     return str(upstream_row("SELECT pg_current_snapshot()::text")[0])
 
 
-LATE = "_committed_late"  # a range run's extraction: whether the row came as a late commit (tables.runner)
+LATE = "_committed_late"  # a range run's extraction: whether the row came as a late commit (tables.engine.runner)
 
 
 def extract(spark: SparkSession, source: Source, ctx: RunContext) -> DataFrame:

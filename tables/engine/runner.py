@@ -1,7 +1,7 @@
 """The one generic runner: extract → transform → write (on the run branch) → audit (Soda).
 
 Write–audit–publish: every table of a run is written on an Iceberg branch unique to the run attempt;
-downstream tables read their inputs from that branch; main only moves in `tables.publish` once every table
+downstream tables read their inputs from that branch; main only moves in `tables.publish.protocol` once every table
 passed.
 """
 
@@ -14,15 +14,17 @@ from datetime import date
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tables import dq_history, lake, quality, registry, upstream_schema
-from tables.dates import Dates, date_partition_column, on_dates, written_dates
-from tables.extract import LATE, extract
-from tables.results import TableResult
-from tables.scopes import first_build, read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
-from tables.spark import on_branch, own_session, table_tag
+from tables import registry
+from tables.engine import lake, upstream_schema
+from tables.engine.dates import Dates, date_partition_column, on_dates, written_dates
+from tables.engine.extract import LATE, extract
+from tables.engine.results import TableResult
+from tables.engine.scopes import first_build, read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
+from tables.engine.spark import on_branch, own_session, table_tag
+from tables.engine.table_state import branch_head, ensure_table
+from tables.engine.write_modes import run_window, write
+from tables.quality import dq_history, gate
 from tables.spec import RunContext, Scope, Source, TableSpec, WriteMode
-from tables.table_state import branch_head, ensure_table
-from tables.write_modes import run_window, write
 
 MAIN_READS = 8  # catalog reads in flight at once
 
@@ -133,12 +135,12 @@ def trend_figures(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> dict
                           for number, metric in enumerate(rule.metrics)} for row in rows}
 
 
-def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> quality.ScanOutcome:
+def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -> gate.ScanOutcome:
     """The table's checks on the dates the run wrote (the whole table when it has no date partition);
     tables its checks refer to are read on the same dates. The scan gets a session of its own: its temp views
     are then its own, and the audits of tables that run at once run side by side."""
     with own_session(table_tag(spec.identifier)) as session:
-        outcome = quality.scan(session, spec, lambda table: rows_on(session, table, ctx, dates), ctx.reports_label,
+        outcome = gate.scan(session, spec, lambda table: rows_on(session, table, ctx, dates), ctx.reports_label,
                                ctx.trend_checks.get(spec.identifier, ""), ctx.accept_trend)
-    quality.gate(outcome, ctx.branch, ctx.run_date)
+    gate.gate(outcome, ctx.branch, ctx.run_date)
     return outcome

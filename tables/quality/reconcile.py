@@ -12,11 +12,11 @@ from pyspark.sql import functions as F
 
 from infra.errors import ReconciliationError
 from infra.upstream_db import upstream_row, upstream_rows
-from tables.dates import date_partition_column, on_dates
-from tables.extract import committed_after, extraction_filter
+from tables.engine.dates import date_partition_column, on_dates
+from tables.engine.extract import committed_after, extraction_filter
+from tables.engine.scopes import extracted, touched_dates
+from tables.engine.spark import on_branch
 from tables.registry import all_tables, table
-from tables.scopes import extracted, touched_dates
-from tables.spark import on_branch
 from tables.spec import Agreement, RunContext, TableSpec
 
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from infra.errors import RainforestError
-from tables.lake import catalog
-from tables.publish import last_release
+from tables.engine.lake import catalog
+from tables.publish.protocol import last_release
 from tables.registry import all_tables
 from tables.spec import Report, TableSpec
 

@@ -13,10 +13,11 @@ from pyspark.sql.types import StructType
 
 from infra.errors import RainforestError
 from infra.upstream_db import upstream_rows
-from tables import lake, registry
-from tables.spark import qualified
+from tables import registry
+from tables.engine import lake
+from tables.engine.spark import qualified
+from tables.engine.table_state import table_exists
 from tables.spec import TableSpec
-from tables.table_state import table_exists
 
 INGESTION_COLUMNS = ("_run_date", "_ingested_at")
 

@@ -9,9 +9,9 @@ import pyarrow as pa
 from pyiceberg.table import Table
 from pyspark.sql import DataFrame, SparkSession
 
-from tables import lake
-from tables.dates import partition_source, partition_transform
-from tables.spark import qualified
+from tables.engine import lake
+from tables.engine.dates import partition_source, partition_transform
+from tables.engine.spark import qualified
 from tables.spec import LAYERS, RunContext, TableSpec
 
 logger = logging.getLogger(__name__)

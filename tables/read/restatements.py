@@ -12,10 +12,11 @@ from typing import Any
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
 
-from tables import lake, reports
+from tables.engine import lake
+from tables.engine.table_state import META_NAMESPACE, meta_table
+from tables.read import reports
 from tables.registry import all_tables
 from tables.spec import RunContext, TableSpec
-from tables.table_state import META_NAMESPACE, meta_table
 
 RESTATEMENTS = f"{META_NAMESPACE}.restatements"
 SCHEMA = pa.schema([

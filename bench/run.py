@@ -1,6 +1,6 @@
 """`make bench`: generate upstream data at a scale, load the history before the last day in one full run, then
 time the daily run of the last day (incremental) and, optionally, a full rebuild of that day; beside it, DuckDB
-recomputes both reports from upstream (`flows/bench_anchor.py`); write JSON.
+recomputes both reports from upstream (`bench/anchor.py`); write JSON.
 
 Runs in its own upstream database (`rainforest_bench`) and table bucket (`lake-bench`), like the tests.
 """
@@ -26,9 +26,9 @@ os.environ.update({"RAINFOREST_PG_DATABASE": "rainforest_bench", "RAINFOREST_WAR
 from datagen.generate import generate  # noqa: E402
 from infra.local.stack import recreate_database  # noqa: E402
 from infra.settings import settings  # noqa: E402
-from tables.lake import purge_all_tables  # noqa: E402
-from tables.results import TableResult  # noqa: E402
-from tables.spark import session_jobs  # noqa: E402
+from tables.engine.lake import purge_all_tables  # noqa: E402
+from tables.engine.results import TableResult  # noqa: E402
+from tables.engine.spark import session_jobs  # noqa: E402
 
 
 def progress(message: str) -> None:
@@ -69,7 +69,7 @@ def summarise(results: list[TableResult], run_started_at: float, seconds: float)
 
 def timed_run(run_date: date, full_refresh: bool, label: str) -> dict[str, Any]:
     from flows.daily import rainforest_daily
-    from tables.spark import session_id
+    from tables.engine.spark import session_id
 
     progress(f"{label}: daily run for {run_date}{' (full refresh)' if full_refresh else ''} …")
     started, started_at = time.monotonic(), time.time()
@@ -102,8 +102,9 @@ def isolated_runs(identifiers: list[str], run_date: date) -> dict[str, Any]:
     of its layer competing for the 2 cores. Inputs are read from run branches cut from main (a full-refresh
     context, so the tables are rebuilt although their inputs did not change); nothing is published, and the
     branches are dropped afterwards. Meant for derived tables: a bronze table would re-extract everything."""
-    from tables import lake, registry, runner
-    from tables.spark import get_spark
+    from tables import registry
+    from tables.engine import lake, runner
+    from tables.engine.spark import get_spark
     from tables.spec import RunContext
 
     spark, ctx = get_spark(), RunContext(run_date, full_refresh=True, incremental=True)  # the day's dates, no skips
@@ -141,7 +142,8 @@ def stored_files() -> dict[str, dict[str, int]]:
     import boto3
 
     from infra.settings import settings
-    from tables import lake, registry
+    from tables import registry
+    from tables.engine import lake
 
     config = settings()
     client = boto3.client("s3", endpoint_url=config.s3_endpoint, region_name=config.s3_region,
@@ -197,7 +199,7 @@ def history_bench(args: argparse.Namespace) -> dict[str, Any]:
     """For each point p of `--history-points`: a full run of day p-1 (which first runs, one by one, the dates
     since the previous point: a run never publishes over a hole), then the daily run of day p timed, and
     DuckDB's recompute of both reports beside it (that day, and every day up to it)."""
-    from flows.bench_anchor import anchor
+    from bench.anchor import anchor
 
     points = sorted(args.history_points)
     recreate_database("rainforest_bench")
@@ -257,7 +259,7 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
     reports for every day."""
     from prefect import flow
 
-    from flows.bench_anchor import anchor
+    from bench.anchor import anchor
     from flows.daily import run_dates
 
     @flow(name="rainforest-backfill")
@@ -345,8 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = generate(args.start, args.days, args.orders_per_day, seed=42)
     datagen_seconds = time.monotonic() - started
 
-    from flows.bench_anchor import anchor
-    from tables import spark as spark_module
+    from bench.anchor import anchor
+    from tables.engine import spark as spark_module
 
     report: dict[str, Any] = {
         "machine": {"cores": os.cpu_count()},

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from infra.upstream_db import upstream_row, upstream_rows
-from tables.extract import committed_after, late_rows, window_between
+from tables.engine.extract import committed_after, late_rows, window_between
 from tables.registry import all_tables
 from tables.spec import Source, TableSpec
 
@@ -36,7 +36,7 @@ def upstream_fingerprint() -> str:
 
 def first_busy_date(dates: list[date], late_since: str, snapshot: str) -> date | None:
     """The first of `dates` (consecutive, the first one right after the last published date) whose run would
-    extract a row of a windowed table, as `tables.extract.extraction_filter` takes them: its window, or for
+    extract a row of a windowed table, as `tables.engine.extract.extraction_filter` takes them: its window, or for
     the first date also a row committed since the last publish's snapshot (`late_since`) created before its
     window's end; of what `snapshot` (upstream's, now) shows. None: no date of them would."""
     first, end = dates[0], dates[-1] + timedelta(days=1)

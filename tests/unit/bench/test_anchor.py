@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import duckdb
 
-from flows.bench_anchor import COLUMNS, differences, reports_of
+from bench.anchor import COLUMNS, differences, reports_of
 
 DAY = date(2026, 11, 3)
 

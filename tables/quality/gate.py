@@ -16,8 +16,9 @@ from pyspark.sql import DataFrame, SparkSession
 from infra.errors import QualityGateError, fix_hint
 from infra.private import private_dir, write_private
 from infra.settings import REPO_ROOT, settings
-from tables import dq_history, registry, trends
-from tables.spark import held
+from tables import registry
+from tables.engine.spark import held
+from tables.quality import dq_history, trends
 from tables.spec import TableSpec
 
 CHECKS_DIR = REPO_ROOT / "checks"
@@ -124,7 +125,7 @@ def scan(spark: SparkSession, spec: TableSpec, rows: Callable[[TableSpec], DataF
     """Run the table's checks, and `run_checks` (SodaCL computed for the run: trend checks), on `rows(spec)`,
     registered as a temp view named after the table, beside the tables it references (`rows(reference)`), and
     keep the JSON. The views are named after tables: scans that run at once need sessions of their own
-    (the runner's audits each get one from `tables.spark.own_session`)."""
+    (the runner's audits each get one from `tables.engine.spark.own_session`)."""
     disable_soda_telemetry()  # before the import: importing soda.scan writes its config with usage stats on
     from soda.scan import Scan
 

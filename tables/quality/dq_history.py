@@ -1,7 +1,7 @@
 """Quality history: every check of every published run, one row per check, in the lake (`meta.dq_metrics`).
 
 Rows are appended as a run publishes, before its intent is logged, once per run (a retried publish finds its
-snapshot); a row counts once its run's publish is complete (`tables.publish`), so an attempt that died before
+snapshot); a row counts once its run's publish is complete (`tables.publish.protocol`), so an attempt that died before
 completing never shows in the history."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
 
-from tables import lake
-from tables.results import TableResult
+from tables.engine import lake
+from tables.engine.results import TableResult
+from tables.engine.table_state import META_NAMESPACE, meta_table
 from tables.spec import RunContext
-from tables.table_state import META_NAMESPACE, meta_table
 
 DQ_METRICS = f"{META_NAMESPACE}.dq_metrics"
 RUN_PROPERTY = "rainforest.run-id"  # in the summary of the snapshot that appended a run's checks

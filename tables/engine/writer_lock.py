@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from infra.errors import WriterBusyError
 from infra.private import private_dir
 from infra.settings import settings
-from tables.spark import fence_session, session_id
+from tables.engine.spark import fence_session, session_id
 
 logger = logging.getLogger(__name__)
 SESSION = re.compile(r"spark session ([0-9a-f-]{36})")

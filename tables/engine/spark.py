@@ -80,7 +80,7 @@ def catalog_conf(cfg: Settings) -> dict[str, str]:
         f"{prefix}.s3.endpoint": cfg.s3_endpoint,
         f"{prefix}.s3.path-style-access": "true",
         f"{prefix}.client.region": cfg.s3_region,
-        # Branches and mains also move through pyiceberg (tables.lake): always read the catalog's current state.
+        # Branches and mains also move through pyiceberg (tables.engine.lake): always read the catalog's current state.
         f"{prefix}.cache-enabled": "false",
     }
 

@@ -1,0 +1,1 @@
+"""`make bench`: timed runs of the pipeline at a chosen scale, beside a DuckDB anchor, written as JSON."""

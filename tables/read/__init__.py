@@ -1,0 +1,1 @@
+"""The read side: the reports from the last complete publish, restatements between publishes, the run report."""
