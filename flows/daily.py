@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from prefect import flow, task
@@ -353,10 +354,10 @@ def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, lis
     rows, log_snapshot = protocol.log_state()
     published, release = protocol.published_dates(rows), protocol.last_release(rows)
     modelled = [spec.identifier for spec in all_tables()]
-    if (not waiting or not published or release is None or fingerprint != protocol.last_upstream_fingerprint(rows)
-            or waiting[0] != max(published) + timedelta(days=1) or set(modelled) - set(release.snapshots)):
+    consecutive = protocol.right_after_published(waiting, published)
+    if (not consecutive or release is None or fingerprint != protocol.last_upstream_fingerprint(rows)
+            or set(modelled) - set(release.snapshots)):
         return {}
-    consecutive = [day for number, day in enumerate(waiting) if day == waiting[0] + timedelta(days=number)]
     snapshot = upstream_snapshot()  # before the window queries: a row committed after it is the next run's
     busy = first_busy_date(consecutive, protocol.last_upstream_snapshot(rows), snapshot)
     quiet = [day for day in consecutive if busy is None or day < busy]
@@ -377,15 +378,9 @@ def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, lis
 def range_dates(waiting: list[date], alone: set[date]) -> list[date]:
     """The leading waiting dates one range run takes: consecutive, unpublished, right after the last published
     date (a range is incremental), none to run alone, at most `RAINFOREST_RANGE_DAYS`."""
-    published = protocol.published_dates(protocol.log_rows())
-    if not published:
-        return []
-    together: list[date] = []
-    for day in waiting[:settings().range_days]:
-        if day in alone or day != max(published) + timedelta(days=1 + len(together)):
-            break
-        together.append(day)
-    return together
+    following = protocol.right_after_published(waiting[:settings().range_days],
+                                               protocol.published_dates(protocol.log_rows()))
+    return list(takewhile(lambda day: day not in alone, following))
 
 
 def ensure_days_over(dates: list[date]) -> None:

@@ -113,9 +113,9 @@ def upstream_snapshot() -> str:
 LATE = "_committed_late"  # a range run's extraction: whether the row came as a late commit (tables.engine.runner)
 
 
-def extract(spark: SparkSession, source: Source, ctx: RunContext) -> DataFrame:
+def extract(spark: SparkSession, source: Source, ctx: RunContext, where: str) -> DataFrame:
+    """The rows `where` (`extraction_filter`) selects, over JDBC, split by id when they are many."""
     url, properties = jdbc_options()
-    where = extraction_filter(source, ctx)
     # the rows the range's first date would take as late commits run alone (created before the day after it)
     late = late_condition(source, ctx, ctx.dates[0] + timedelta(days=1)) if ctx.is_range else None
     flagged = f", ({late}) AS {LATE}" if late is not None else ""

@@ -18,13 +18,14 @@ from tables import registry
 from tables.engine import lake, upstream_schema
 from tables.engine.dates import Dates, date_partition_column, on_dates, written_dates
 from tables.engine.extract import LATE, extract
+from tables.engine.plan import Audit, plan_table
 from tables.engine.results import TableResult
-from tables.engine.scopes import first_build, read_input, recomputed_dates, unchanged_inputs, wrote_nothing_new
+from tables.engine.scopes import read_input
 from tables.engine.spark import on_branch, own_session, table_tag
-from tables.engine.table_state import branch_head, ensure_table
+from tables.engine.table_state import branch_head, changed_this_run, ensure_table
 from tables.engine.write_modes import run_window, write
 from tables.quality import dq_history, gate
-from tables.spec import RunContext, Scope, Source, TableSpec, WriteMode
+from tables.spec import RunContext, Source, TableSpec, WriteMode
 
 MAIN_READS = 8  # catalog reads in flight at once
 
@@ -67,29 +68,24 @@ def with_ingestion_columns(frame: DataFrame, source: Source, ctx: RunContext) ->
             .drop(LATE))
 
 
-def is_date_scoped(spec: TableSpec) -> bool:
-    return any(item.scope is Scope.TOUCHED_DATES for item in spec.inputs.values())
-
-
 def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
-    """Extract, transform, write on the run branch, audit. Raises QualityGateError on failed checks."""
+    """Plan, extract or read, transform, write on the run branch, audit. Raises QualityGateError on failed
+    checks."""
     started, started_at, watch = time.monotonic(), time.time(), Stopwatch()
-    if unchanged_inputs(spec, ctx):
+    plan = plan_table(spark, spec, ctx)
+    if plan.keep_main:
         lake.create_branch(spec.identifier, ctx.branch)
         head = branch_head(spec.identifier, ctx.branch)
         watch.lap("unchanged")
         return TableResult(spec.identifier, head.snapshot_id, head.total_records, time.monotonic() - started, [],
                            started_at, 0, watch.phases, unchanged=True)
-    dates: Dates = None
     if spec.source is not None:
-        dates = ctx.dates
-        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx)), spec.source, ctx)
+        assert plan.extraction is not None
+        output = with_ingestion_columns(spec.transform(extract(spark, spec.source, ctx, plan.extraction)),
+                                        spec.source, ctx)
     else:
-        if is_date_scoped(spec):
-            dates = recomputed_dates(spark, spec, ctx)
-        everything = first_build(spec, ctx)
-        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx, dates, everything)
-                  for param, item in spec.inputs.items()}
+        frames = {param: read_input(spark, item, registry.table(item.table).keys, ctx, plan.dates,
+                                    plan.every_version) for param, item in spec.inputs.items()}
         output = spec.transform(**frames)
     watch.lap("plan")
     ensure_table(spark, spec, output)
@@ -98,12 +94,13 @@ def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableRes
     lake.create_branch(spec.identifier, ctx.branch)
     watch.lap("branch")
     column = date_partition_column(spec)
-    if spec.write_mode is WriteMode.MERGE and column is not None:
-        dates = written_dates(output, column)
-    write(spark, spec, output, ctx, dates)
+    written = written_dates(output, column) if spec.write_mode is WriteMode.MERGE and column is not None \
+        else plan.dates  # a merge's dates are those of its rows (a late row's too)
+    write(spark, spec, output, ctx, written)
     watch.lap("write")
-    audited = spec.audited and not wrote_nothing_new(spec, ctx)
-    outcome = audit(spark, spec, ctx, dates) if audited else None
+    audited = plan.audit is Audit.ALWAYS or (plan.audit is Audit.IF_WRITTEN and changed_this_run(spec.identifier,
+                                                                                                   ctx))
+    outcome = audit(spark, spec, ctx, written) if audited else None
     watch.lap("audit")
     head = branch_head(spec.identifier, ctx.branch)
     watch.lap("branch")

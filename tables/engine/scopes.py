@@ -1,5 +1,4 @@
-"""What a derived table reads: its inputs in their scope on the run branch, the order dates the run touched, and
-whether anything it depends on changed at all."""
+"""What a derived table reads: its inputs in their scope on the run branch, and the order dates the run touched."""
 
 from __future__ import annotations
 
@@ -10,35 +9,11 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from tables import registry
-from tables.engine import lake
 from tables.engine.dates import Dates
 from tables.engine.extract import window_condition
 from tables.engine.spark import on_branch, qualified
-from tables.engine.table_state import changed_this_run, table_exists
+from tables.engine.table_state import table_exists
 from tables.spec import Input, RunContext, Scope, TableSpec
-
-
-def main_was_checked(spec: TableSpec, ctx: RunContext) -> bool:
-    """Main holds rows that passed the table's checks when they were published. Not trusted on a full load, nor
-    while main is empty (its first runs may have failed)."""
-    return (ctx.incremental and not ctx.full_refresh and table_exists(spec.identifier)
-            and lake.branch_heads(spec.identifier)["main"].total_records > 0)
-
-
-def unchanged_inputs(spec: TableSpec, ctx: RunContext) -> bool:
-    """A derived table whose inputs (and the tables its checks refer to) got no new data this run would be
-    rebuilt into what main already holds: it is kept as is."""
-    return (spec.source is None and main_was_checked(spec, ctx)
-            and not any(changed_this_run(name, ctx) for name in spec.upstream))
-
-
-def wrote_nothing_new(spec: TableSpec, ctx: RunContext) -> bool:
-    """The run's write committed nothing (a sync or merge that found no difference), no table its checks refer to
-    changed, and the run adds no trend checks for it: the branch holds what main held, checked, so its audit
-    would only repeat main's."""
-    return (not ctx.trend_checks.get(spec.identifier) and main_was_checked(spec, ctx)
-            and not changed_this_run(spec.identifier, ctx)
-            and not any(changed_this_run(name, ctx) for name in spec.references.values()))
 
 
 def extracted(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> DataFrame:
@@ -95,21 +70,6 @@ def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
         if spec.touches is not None:
             dates |= dates_of_extracted(spark, spec, ctx) | dates_gone(spark, spec, ctx)
     return sorted(dates)
-
-
-def first_build(spec: TableSpec, ctx: RunContext) -> bool:
-    """A derived table with no history (added to the model, or dropped and recreated) on an incremental run:
-    it is built from every date of its inputs, not only the run's."""
-    return spec.source is None and ctx.incremental and not ctx.full_refresh and not main_was_checked(spec, ctx)
-
-
-def recomputed_dates(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> Dates:
-    """The dates a date-scoped table recomputes: the touched dates, or every date when a table it is
-    `restated_by` (category names, the product–category bridge) changed in this run, or on its first build."""
-    if (not ctx.incremental or first_build(spec, ctx)
-            or any(changed_this_run(name, ctx) for name in spec.restated_by)):
-        return None
-    return touched_dates(spark, ctx)
 
 
 def read_input(spark: SparkSession, item: Input, keys: tuple[str, ...], ctx: RunContext, dates: Dates,

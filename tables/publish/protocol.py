@@ -215,6 +215,17 @@ def published_dates(rows: list[dict[str, Any]]) -> set[date]:
     return {release.run_date for release in releases(rows, COMPLETE)}
 
 
+def right_after_published(waiting: list[date], published: set[date]) -> list[date]:
+    """The leading waiting dates that follow the last published date one after another (none before a first
+    publish): the dates a run may take together, as a range or as quiet dates."""
+    following: list[date] = []
+    for day in waiting if published else []:
+        if day != max(published) + timedelta(days=1 + len(following)):
+            break
+        following.append(day)
+    return following
+
+
 def dates_to_catch_up(run_date: date, rows: list[dict[str, Any]]) -> list[date]:
     """Dates after the last published one and before `run_date`: a run never publishes over a hole."""
     dates = published_dates(rows)

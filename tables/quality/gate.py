@@ -19,7 +19,7 @@ from infra.settings import REPO_ROOT, settings
 from tables import registry
 from tables.engine.spark import held
 from tables.quality import dq_history, trends
-from tables.spec import TableSpec
+from tables.spec import TableSpec, TrendRule
 
 CHECKS_DIR = REPO_ROOT / "checks"
 ACCEPTED = "accepted"  # a failed trend check the run was told to accept (`--accept-trend`)
@@ -97,13 +97,20 @@ def table_checks(spec: TableSpec) -> str:
     return path.read_text() if path.exists() else ""
 
 
-def trend_checks(run_date: date, complete_runs: dict[str, date]) -> dict[str, str]:
-    """SodaCL of every table's trend checks for a run on `run_date`, from what earlier runs published."""
+def trend_history(until: date, complete_runs: dict[str, date]) -> tuple[list[tuple[TableSpec, TrendRule]],
+                                                                         list[dict[str, Any]]]:
+    """The tables with trend rules, and the quality history of the published dates up to `until` that their
+    widest window needs."""
     rules = [(spec, spec.trend) for spec in registry.all_tables() if spec.trend is not None]
     if not rules:
-        return {}
-    history = dq_history.history([spec.identifier for spec, _ in rules], complete_runs, run_date - timedelta(days=1),
-                                 max(rule.window_days for _, rule in rules))
+        return [], []
+    return rules, dq_history.history([spec.identifier for spec, _ in rules], complete_runs, until,
+                                     max(rule.window_days for _, rule in rules))
+
+
+def trend_checks(run_date: date, complete_runs: dict[str, date]) -> dict[str, str]:
+    """SodaCL of every table's trend checks for a run on `run_date`, from what earlier runs published."""
+    rules, history = trend_history(run_date - timedelta(days=1), complete_runs)
     return {spec.identifier: trends.trend_checks(spec, rule, run_date, history) for spec, rule in rules}
 
 
@@ -111,11 +118,7 @@ def range_trend_checks(figures: Mapping[str, Mapping[date, Mapping[str, float | 
                        complete_runs: dict[str, date]) -> dict[str, trends.JudgedDates]:
     """A range run's trend checks, every table's on every date (`figures`: table → date → metric → value),
     judged date by date against what earlier runs published and the range's earlier dates."""
-    rules = [(spec, spec.trend) for spec in registry.all_tables() if spec.trend is not None]
-    if not rules:
-        return {}
-    history = dq_history.history([spec.identifier for spec, _ in rules], complete_runs, dates[0] - timedelta(days=1),
-                                 max(rule.window_days for _, rule in rules))
+    rules, history = trend_history(dates[0] - timedelta(days=1), complete_runs)
     return {spec.identifier: trends.judged_dates(spec, rule, figures.get(spec.identifier, {}), dates, history)
             for spec, rule in rules}
 

@@ -123,10 +123,9 @@ def judged_dates(spec: TableSpec, rule: TrendRule, figures: Mapping[date, Mappin
             judged.checks[day].append({"table": spec.name, "check": check_name(metric), "outcome": result,
                                        "value": value})
             if result == "fail" and expect is not None:
-                judged.failures.setdefault(day, []).append(
-                    f"{spec.identifier}: {check_name(metric)}: {number(value)} on {day}, expected "
-                    f"{number(expect.warn_low)} to {number(expect.warn_high)} "
-                    f"(gate: {number(expect.fail_low)} to {number(expect.fail_high)})")
+                judged.failures.setdefault(day, []).append(f"{spec.identifier}: " + failure_line(
+                    check_name(metric), value, str(day), (expect.warn_low, expect.warn_high),
+                    (expect.fail_low, expect.fail_high)))
             known.append({"table_name": spec.identifier, "check_name": check_name(metric), "run_date": day,
                           "value": value})
     return judged
@@ -142,9 +141,14 @@ def failure_detail(check: dict[str, Any]) -> str:
     """`trend row_count: 180 on the run date, expected 1,640 to 2,360 (gate: 300 to 20,000)`."""
     diagnostics = check.get("diagnostics") or {}
     warn, fail = diagnostics.get("warn") or {}, diagnostics.get("fail") or {}
-    return (f"{check.get('name')}: {number(diagnostics.get('value'))} on the run date, expected "
-            f"{number(warn.get('lessThan'))} to {number(warn.get('greaterThan'))} "
-            f"(gate: {number(fail.get('lessThan'))} to {number(fail.get('greaterThan'))})")
+    return failure_line(str(check.get("name")), diagnostics.get("value"), "the run date",
+                        (warn.get("lessThan"), warn.get("greaterThan")),
+                        (fail.get("lessThan"), fail.get("greaterThan")))
+
+
+def failure_line(check: str, value: object, day: str, usual: tuple[object, object], gate: tuple[object, object]) -> str:
+    return (f"{check}: {number(value)} on {day}, expected {number(usual[0])} to {number(usual[1])} "
+            f"(gate: {number(gate[0])} to {number(gate[1])})")
 
 
 def number(value: object) -> str:

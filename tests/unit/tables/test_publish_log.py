@@ -14,6 +14,7 @@ from tables.publish.protocol import (
     last_upstream_snapshot,
     published_dates,
     releases,
+    right_after_published,
     unchanged_rows,
 )
 from tables.spec import RunContext
@@ -61,3 +62,11 @@ def test_dates_published_unchanged_in_one_append_come_in_date_order_after_the_la
     assert [done.run_date for done in releases(rows, COMPLETE)][1:] == [ctx.run_date for ctx in quiet]
     assert published_dates(rows) == {day, *(ctx.run_date for ctx in quiet)}
     assert (last_upstream_snapshot(rows), last_upstream_fingerprint(rows)) == ("30:31:", "f1")
+
+
+def test_only_the_dates_right_after_the_last_published_one_and_each_other_go_together() -> None:
+    published = {date(2026, 11, 1), date(2026, 11, 3)}
+    waiting = [date(2026, 11, 4), date(2026, 11, 5), date(2026, 11, 7), date(2026, 11, 8)]
+    assert right_after_published(waiting, published) == [date(2026, 11, 4), date(2026, 11, 5)]
+    assert right_after_published(waiting[1:], published) == []  # 4 Nov is missing: a hole comes first
+    assert right_after_published(waiting, set()) == []  # a first publish is a full load, alone
