@@ -24,11 +24,11 @@ os.environ.update({"RAINFOREST_PG_DATABASE": "rainforest_bench", "RAINFOREST_WAR
                    "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"})
 
 from datagen.generate import generate  # noqa: E402
+from infra.local.spark_server import session_jobs  # noqa: E402
 from infra.local.stack import recreate_database  # noqa: E402
 from infra.settings import settings  # noqa: E402
 from tables.engine.lake import purge_all_tables  # noqa: E402
 from tables.engine.results import TableResult  # noqa: E402
-from tables.engine.spark import session_jobs  # noqa: E402
 
 
 def progress(message: str) -> None:

@@ -11,7 +11,7 @@ from datetime import date
 
 from infra.errors import RainforestError, fault_detail, transient_service
 from infra.prefect_server import use_configured_prefect_server
-from infra.settings import settings
+from infra.settings import stack_settings
 
 
 def _date(text: str) -> date:
@@ -59,7 +59,7 @@ def cmd_spark_server(args: argparse.Namespace) -> int:
     """The Spark Connect server in the foreground (a container's command); `stack up` runs it in the background."""
     from infra.local.stack import spark_server
 
-    command, env = spark_server(settings())
+    command, env = spark_server(stack_settings())
     os.execve(command[0], command, {**os.environ, **env})
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -85,49 +86,26 @@ def redacted(text: str, dsn: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    home: Path
-    pg_bin: Path
-    pg_port: int
-    pg_user: str
-    pg_password: str
-    pg_database: str
+    """What a run, a backfill, upkeep or a report needs: where the services are and how to sign in to them."""
+
+    home: Path  # the writer lock, kept scan reports, the run report
     upstream_dsn: str
     s3_endpoint: str
     s3_region: str
     s3_access_key: str
     s3_secret_key: str
     catalog_uri: str
-    seaweedfs_jwt_key: str
     warehouse: str
-    spark_master: str
-    spark_auth_secret: str  # a standalone cluster's master, workers and drivers share it (spark.authenticate)
     spark_connect_host: str  # the Connect server as clients name it (`localhost`: see tables.engine.spark.remote)
     spark_connect_port: int
     spark_connect_token: str  # every client presents it; the server reads it from its environment
-    spark_driver_memory: str
-    spark_driver_host: str
     shuffle_partitions: int
     range_days: int  # the most dates one range run takes together (1: every date runs alone)
-    jars_dir: Path
     reports_dir: Path
     prefect_port: int
     prefect_auth: str
     prefect_api_url: str
     alert_webhook: str  # a failed or blocked run posts here (a Prefect automation `make deploy` creates)
-
-    @property
-    def spark_events_dir(self) -> Path:
-        """Spark's event logs, which the history server reads."""
-        return self.home / "spark-events"
-
-    def spark_auth_environment(self) -> dict[str, str]:
-        """The standalone cluster's shared secret where Spark's security manager reads it first: the environment
-        of its JVMs (a `--conf` or `-D` would show in `ps`)."""
-        return {"_SPARK_AUTH_SECRET": self.spark_auth_secret}
-
-    def spark_connect_environment(self) -> dict[str, str]:
-        """The Connect server's token where it reads it (never its command line)."""
-        return {"SPARK_CONNECT_AUTHENTICATE_TOKEN": self.spark_connect_token}
 
     def s3_environment(self) -> dict[str, str]:
         """S3 and catalog (SigV4) credentials as the AWS SDK's environment variables: the Spark JVMs read them
@@ -149,47 +127,89 @@ class Settings:
         }
 
 
+@dataclass(frozen=True)
+class StackSettings(Settings):
+    """The local stack's own settings besides the runtime's (`infra/local`: `rainforest stack`, `make
+    cluster-up`): how its Postgres, SeaweedFS and Spark processes are started. The pipeline never reads them."""
+
+    pg_bin: Path
+    pg_port: int
+    pg_user: str
+    pg_password: str
+    pg_database: str
+    seaweedfs_jwt_key: str
+    spark_master: str
+    spark_auth_secret: str  # a standalone cluster's master, workers and drivers share it (spark.authenticate)
+    spark_driver_memory: str
+    spark_driver_host: str
+    jars_dir: Path
+
+    @property
+    def spark_events_dir(self) -> Path:
+        """Spark's event logs, which the history server reads."""
+        return self.home / "spark-events"
+
+    def spark_auth_environment(self) -> dict[str, str]:
+        """The standalone cluster's shared secret where Spark's security manager reads it first: the environment
+        of its JVMs (a `--conf` or `-D` would show in `ps`)."""
+        return {"_SPARK_AUTH_SECRET": self.spark_auth_secret}
+
+    def spark_connect_environment(self) -> dict[str, str]:
+        """The Connect server's token where it reads it (never its command line)."""
+        return {"SPARK_CONNECT_AUTHENTICATE_TOKEN": self.spark_connect_token}
+
+
 def _get(env: dict[str, str], key: str, default: str) -> str:
     return os.environ.get(key) or env.get(key) or default
 
 
+def _runtime(env: dict[str, str]) -> dict[str, Any]:
+    home = Path(_get(env, "RAINFOREST_HOME", str(REPO_ROOT / ".state")))
+    pg_password = quote(_get(env, "RAINFOREST_PG_PASSWORD", ""), safe="")
+    local_dsn = (f"postgresql://{_get(env, 'RAINFOREST_PG_USER', 'rainforest')}:{pg_password}@127.0.0.1:"
+                 f"{_get(env, 'RAINFOREST_PG_PORT', '54329')}/{_get(env, 'RAINFOREST_PG_DATABASE', 'rainforest')}")
+    return {
+        "home": home,
+        "upstream_dsn": _get(env, "RAINFOREST_UPSTREAM_DSN", local_dsn),  # default: the local stack's Postgres
+        "s3_endpoint": _get(env, "RAINFOREST_S3_ENDPOINT", "http://127.0.0.1:8333"),
+        "s3_region": _get(env, "RAINFOREST_S3_REGION", "us-east-1"),
+        "s3_access_key": _get(env, "RAINFOREST_S3_ACCESS_KEY", ""),
+        "s3_secret_key": _get(env, "RAINFOREST_S3_SECRET_KEY", ""),
+        "catalog_uri": _get(env, "RAINFOREST_CATALOG_URI", "http://127.0.0.1:8181"),
+        "warehouse": _get(env, "RAINFOREST_WAREHOUSE", "s3://lake/"),
+        "spark_connect_host": _get(env, "RAINFOREST_SPARK_CONNECT_HOST", "localhost"),
+        "spark_connect_port": int(_get(env, "RAINFOREST_SPARK_CONNECT_PORT", "15002")),
+        "spark_connect_token": _get(env, "RAINFOREST_SPARK_CONNECT_TOKEN", ""),
+        "shuffle_partitions": int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),
+        "range_days": max(1, int(_get(env, "RAINFOREST_RANGE_DAYS", "30"))),
+        "reports_dir": Path(_get(env, "RAINFOREST_REPORTS_DIR", str(home / "reports"))),
+        "prefect_port": int(_get(env, "RAINFOREST_PREFECT_PORT", "4200")),
+        "prefect_auth": _get(env, "RAINFOREST_PREFECT_AUTH", ""),
+        "prefect_api_url": _get(env, "PREFECT_API_URL", ""),
+        "alert_webhook": _get(env, "RAINFOREST_ALERT_WEBHOOK", ""),
+    }
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
+    return Settings(**_runtime(read_env_file()))
+
+
+def stack_settings() -> StackSettings:
+    """Read when a stack command runs (not cached: it follows `.env` as `rainforest stack up` writes it)."""
     env = read_env_file()
-    home = Path(_get(env, "RAINFOREST_HOME", str(REPO_ROOT / ".state")))
-    pg_port = int(_get(env, "RAINFOREST_PG_PORT", "54329"))
-    pg_user = _get(env, "RAINFOREST_PG_USER", "rainforest")
-    pg_password = _get(env, "RAINFOREST_PG_PASSWORD", "")
-    pg_database = _get(env, "RAINFOREST_PG_DATABASE", "rainforest")
-    default_dsn = f"postgresql://{pg_user}:{quote(pg_password, safe='')}@127.0.0.1:{pg_port}/{pg_database}"
-    return Settings(
-        home=home,
+    runtime = _runtime(env)
+    return StackSettings(
+        **runtime,
         pg_bin=Path(_get(env, "RAINFOREST_PG_BIN", "/usr/lib/postgresql/15/bin")),
-        pg_port=pg_port,
-        pg_user=pg_user,
-        pg_password=pg_password,
-        pg_database=pg_database,
-        upstream_dsn=_get(env, "RAINFOREST_UPSTREAM_DSN", default_dsn),
-        s3_endpoint=_get(env, "RAINFOREST_S3_ENDPOINT", "http://127.0.0.1:8333"),
-        s3_region=_get(env, "RAINFOREST_S3_REGION", "us-east-1"),
-        s3_access_key=_get(env, "RAINFOREST_S3_ACCESS_KEY", ""),
-        s3_secret_key=_get(env, "RAINFOREST_S3_SECRET_KEY", ""),
-        catalog_uri=_get(env, "RAINFOREST_CATALOG_URI", "http://127.0.0.1:8181"),
+        pg_port=int(_get(env, "RAINFOREST_PG_PORT", "54329")),
+        pg_user=_get(env, "RAINFOREST_PG_USER", "rainforest"),
+        pg_password=_get(env, "RAINFOREST_PG_PASSWORD", ""),
+        pg_database=_get(env, "RAINFOREST_PG_DATABASE", "rainforest"),
         seaweedfs_jwt_key=_get(env, "RAINFOREST_SEAWEEDFS_JWT_KEY", ""),
-        warehouse=_get(env, "RAINFOREST_WAREHOUSE", "s3://lake/"),
         spark_master=_get(env, "SPARK_MASTER", "local[*]"),
         spark_auth_secret=_get(env, "RAINFOREST_SPARK_AUTH_SECRET", ""),
-        spark_connect_host=_get(env, "RAINFOREST_SPARK_CONNECT_HOST", "localhost"),
-        spark_connect_port=int(_get(env, "RAINFOREST_SPARK_CONNECT_PORT", "15002")),
-        spark_connect_token=_get(env, "RAINFOREST_SPARK_CONNECT_TOKEN", ""),
         spark_driver_memory=_get(env, "RAINFOREST_SPARK_DRIVER_MEMORY", "4g"),
         spark_driver_host=_get(env, "RAINFOREST_SPARK_DRIVER_HOST", "127.0.0.1"),
-        shuffle_partitions=int(_get(env, "RAINFOREST_SHUFFLE_PARTITIONS", "4")),
-        range_days=max(1, int(_get(env, "RAINFOREST_RANGE_DAYS", "30"))),
-        jars_dir=Path(_get(env, "RAINFOREST_JARS_DIR", str(home / "jars"))),
-        reports_dir=Path(_get(env, "RAINFOREST_REPORTS_DIR", str(home / "reports"))),
-        prefect_port=int(_get(env, "RAINFOREST_PREFECT_PORT", "4200")),
-        prefect_auth=_get(env, "RAINFOREST_PREFECT_AUTH", ""),
-        prefect_api_url=_get(env, "PREFECT_API_URL", ""),
-        alert_webhook=_get(env, "RAINFOREST_ALERT_WEBHOOK", ""),
+        jars_dir=Path(_get(env, "RAINFOREST_JARS_DIR", str(runtime["home"] / "jars"))),
     )

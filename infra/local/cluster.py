@@ -21,7 +21,7 @@ from infra.errors import StackError
 from infra.local.daemon import log, port_open, running, spawn, terminate, wait_until
 from infra.local.stack import spark_start, spark_stop
 from infra.private import private_dir
-from infra.settings import Settings, settings
+from infra.settings import StackSettings, stack_settings
 
 SPARK_HOME = Path(pyspark.__file__).parent
 MASTER_PORT, MASTER_UI_PORT, HISTORY_PORT = 7077, 8080, 18080
@@ -37,7 +37,7 @@ class Daemon:
     port: int
 
 
-def daemons(cfg: Settings) -> tuple[Daemon, ...]:
+def daemons(cfg: StackSettings) -> tuple[Daemon, ...]:
     workers = tuple(
         Daemon(f"worker-{n}", "org.apache.spark.deploy.worker.Worker",
                (MASTER, "--host", "127.0.0.1", "--cores", WORKER_CORES, "--memory", WORKER_MEMORY,
@@ -61,7 +61,7 @@ def alive_workers() -> int:
 
 
 def up() -> None:
-    cfg = settings()
+    cfg = stack_settings()
     private_dir(cfg.spark_events_dir)
     if not cfg.spark_auth_secret:
         raise StackError("RAINFOREST_SPARK_AUTH_SECRET is empty; `rainforest stack up` generates it into .env")
@@ -94,7 +94,7 @@ def up() -> None:
 
 
 def down() -> None:
-    cfg = settings()
+    cfg = stack_settings()
     spark_stop(cfg)
     spark_start(cfg)
     log(f"spark connect server restarted on {cfg.spark_master}")
@@ -103,5 +103,5 @@ def down() -> None:
 
 
 def status_lines() -> list[str]:
-    cfg = settings()
+    cfg = stack_settings()
     return [f"spark-{d.name:<9} {'up' if port_open(d.port) else 'down':<5} 127.0.0.1:{d.port}" for d in daemons(cfg)]

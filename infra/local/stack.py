@@ -1,6 +1,6 @@
 """The local stack as plain processes on 127.0.0.1: PostgreSQL (upstream) and SeaweedFS (S3 + Iceberg REST).
 
-State lives under `settings().home` (git-ignored). Every operation is idempotent: starting a running service
+State lives under `stack_settings().home` (git-ignored). Every operation is idempotent: starting a running service
 is a no-op, a stale pid file is removed, stopping waits until the process has exited (SeaweedFS holds its
 lock for several seconds after SIGTERM).
 """
@@ -28,7 +28,7 @@ from infra.local.daemon import log, pid_alive, port_open, running, spawn, termin
 from infra.local.tls import ensure_certificates
 from infra.prefect_server import http_ok, prefect_api_url, prefect_healthy
 from infra.private import private_dir, write_private
-from infra.settings import ENV_FILE, NO_TELEMETRY, REPO_ROOT, Settings, read_env_file, settings
+from infra.settings import ENV_FILE, NO_TELEMETRY, REPO_ROOT, StackSettings, read_env_file, settings, stack_settings
 
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
 # `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets.
@@ -58,16 +58,16 @@ def ensure_env_file(path: Path = ENV_FILE) -> None:
 @dataclass(frozen=True)
 class Service:
     name: str
-    address: Callable[[Settings], str]
-    healthy: Callable[[Settings], bool]
-    start: Callable[[Settings], None]
-    stop: Callable[[Settings], None]
+    address: Callable[[StackSettings], str]
+    healthy: Callable[[StackSettings], bool]
+    start: Callable[[StackSettings], None]
+    stop: Callable[[StackSettings], None]
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------
 
 
-def _pg_dir(cfg: Settings) -> Path:
+def _pg_dir(cfg: StackSettings) -> Path:
     return cfg.home / "postgres"
 
 
@@ -120,14 +120,14 @@ def _let_postgres_traverse(path: Path, project_folders: tuple[Path, ...]) -> Non
         ancestor.chmod(ancestor.stat().st_mode | stat.S_IXOTH)
 
 
-def postgres_healthy(cfg: Settings) -> bool:
+def postgres_healthy(cfg: StackSettings) -> bool:
     result = subprocess.run(
         [str(cfg.pg_bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(cfg.pg_port), "-q"], capture_output=True
     )
     return result.returncode == 0
 
 
-def postgres_start(cfg: Settings) -> None:
+def postgres_start(cfg: StackSettings) -> None:
     if not (cfg.pg_bin / "postgres").exists():
         raise StackError(f"PostgreSQL server binaries not found in {cfg.pg_bin}; install Debian's postgresql package")
     base = _pg_dir(cfg)
@@ -161,7 +161,7 @@ def postgres_start(cfg: Settings) -> None:
     _ensure_database(cfg)
 
 
-def _admin(cfg: Settings, statements: list[str]) -> list[tuple]:
+def _admin(cfg: StackSettings, statements: list[str]) -> list[tuple]:
     import psycopg2
 
     conn = psycopg2.connect(host="127.0.0.1", port=cfg.pg_port, user=cfg.pg_user, password=cfg.pg_password,
@@ -178,17 +178,17 @@ def _admin(cfg: Settings, statements: list[str]) -> list[tuple]:
     return rows
 
 
-def _ensure_database(cfg: Settings) -> None:
+def _ensure_database(cfg: StackSettings) -> None:
     if not _admin(cfg, [f"SELECT 1 FROM pg_database WHERE datname = '{cfg.pg_database}'"]):
         _admin(cfg, [f'CREATE DATABASE "{cfg.pg_database}"'])
 
 
 def recreate_database(name: str) -> None:
     """An empty upstream database of that name on the local cluster (tests and benchmarks)."""
-    _admin(settings(), [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
+    _admin(stack_settings(), [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
 
 
-def postgres_stop(cfg: Settings) -> None:
+def postgres_stop(cfg: StackSettings) -> None:
     data = _pg_dir(cfg) / "data"
     if (data / "postmaster.pid").exists():
         _pg_run([str(cfg.pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "stop", data.parent)
@@ -197,7 +197,7 @@ def postgres_stop(cfg: Settings) -> None:
 # --- SeaweedFS (S3 API + Iceberg REST catalog) ------------------------------------------------------------
 
 
-def _weed_dir(cfg: Settings) -> Path:
+def _weed_dir(cfg: StackSettings) -> Path:
     return cfg.home / "seaweedfs"
 
 
@@ -213,7 +213,7 @@ def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1].split("/")[0])
 
 
-def lake_answers(cfg: Settings) -> bool:
+def lake_answers(cfg: StackSettings) -> bool:
     """Whether the catalog and S3 answer signed requests. Both look up credentials in SeaweedFS's filer, which
     listens a few seconds after the ports open: until then the catalog answers 500."""
     import boto3
@@ -228,7 +228,7 @@ def lake_answers(cfg: Settings) -> bool:
     return True
 
 
-def seaweedfs_healthy(cfg: Settings) -> bool:
+def seaweedfs_healthy(cfg: StackSettings) -> bool:
     return (http_ok(f"{cfg.catalog_uri}/v1/config") and port_open(_port(cfg.s3_endpoint))
             and lake_answers(cfg))
 
@@ -236,7 +236,7 @@ def seaweedfs_healthy(cfg: Settings) -> bool:
 GRPC_COMPONENTS = ("MASTER", "VOLUME", "FILER", "S3", "ADMIN", "WORKER", "MQ", "MSG_BROKER", "MSG_AGENT", "CLIENT")
 
 
-def _weed_security_environment(cfg: Settings) -> dict[str, str]:
+def _weed_security_environment(cfg: StackSettings) -> dict[str, str]:
     """SeaweedFS's security.toml as `WEED_*` variables: every internal HTTP read and write (filer, volume server)
     signed with a generated key, every gRPC port and the master's HTTP API (file ids, volumes, collection deletes;
     open to anyone otherwise) mutual TLS with a local CA. Nothing reaches the lake's files around the S3
@@ -256,7 +256,7 @@ def _weed_security_environment(cfg: Settings) -> dict[str, str]:
     return environment
 
 
-def seaweedfs_start(cfg: Settings) -> None:
+def seaweedfs_start(cfg: StackSettings) -> None:
     base = _weed_dir(cfg)
     private_dir(base / "data")
     pidfile = base / "weed.pid"
@@ -281,14 +281,14 @@ def seaweedfs_start(cfg: Settings) -> None:
     wait_until(lambda: seaweedfs_healthy(cfg), f"SeaweedFS (log: {base / 'weed.log'})")
 
 
-def seaweedfs_stop(cfg: Settings) -> None:
+def seaweedfs_stop(cfg: StackSettings) -> None:
     terminate(_weed_dir(cfg) / "weed.pid", "SeaweedFS")
 
 
 # --- Prefect server (its own SQLite under .state/prefect, basic auth) --------------------------------------
 
 
-def prefect_start(cfg: Settings) -> None:
+def prefect_start(cfg: StackSettings) -> None:
     base = cfg.home / "prefect-server"
     if running(base / "server.pid"):
         wait_until(lambda: prefect_healthy(cfg), "Prefect server")
@@ -301,7 +301,7 @@ def prefect_start(cfg: Settings) -> None:
     wait_until(lambda: prefect_healthy(cfg), f"Prefect server (log: {base / 'server.log'})", timeout=120)
 
 
-def prefect_stop(cfg: Settings) -> None:
+def prefect_stop(cfg: StackSettings) -> None:
     terminate(cfg.home / "prefect-server" / "server.pid", "Prefect server")
 
 
@@ -311,11 +311,11 @@ SPARK_HOME = Path(pyspark.__file__).parent
 CONNECT_SERVER = "org.apache.spark.sql.connect.service.SparkConnectServer"
 
 
-def _spark_dir(cfg: Settings) -> Path:
+def _spark_dir(cfg: StackSettings) -> Path:
     return cfg.home / "spark"
 
 
-def driver_secret_conf(cfg: Settings) -> Path:
+def driver_secret_conf(cfg: StackSettings) -> Path:
     """A private Spark configuration folder whose spark-defaults.conf turns `spark.authenticate` on with the
     standalone cluster's secret: the server (the cluster's driver) needs it in its configuration, and a `--conf`
     would show in `ps`."""
@@ -325,11 +325,11 @@ def driver_secret_conf(cfg: Settings) -> Path:
     return folder
 
 
-def spark_answers(cfg: Settings) -> bool:
+def spark_answers(cfg: StackSettings) -> bool:
     """Whether the Connect server answers an authenticated request."""
     from tables.engine.spark import fence_session
 
-    if not port_open(cfg.spark_connect_port):  # it listens on 127.0.0.1 (tables.engine.spark.server_conf)
+    if not port_open(cfg.spark_connect_port):  # it listens on 127.0.0.1 (infra.local.spark_server.server_conf)
         return False
     try:
         fence_session(str(uuid.uuid4()))  # opens, asks and closes a session of its own
@@ -338,9 +338,9 @@ def spark_answers(cfg: Settings) -> bool:
     return True
 
 
-def spark_server(cfg: Settings) -> tuple[list[str], dict[str, str]]:
+def spark_server(cfg: StackSettings) -> tuple[list[str], dict[str, str]]:
     """The Connect server's command line and the environment it adds (its secrets)."""
-    from tables.engine.spark import server_conf
+    from infra.local.spark_server import server_conf
 
     private_dir(cfg.spark_events_dir)
     env = {**cfg.s3_environment(), **cfg.spark_connect_environment(), "SPARK_HOME": str(SPARK_HOME),
@@ -353,7 +353,7 @@ def spark_server(cfg: Settings) -> tuple[list[str], dict[str, str]]:
              "spark-internal"], env)
 
 
-def spark_start(cfg: Settings) -> None:
+def spark_start(cfg: StackSettings) -> None:
     base = private_dir(_spark_dir(cfg))
     pidfile = base / "connect.pid"
     if not running(pidfile):
@@ -361,7 +361,7 @@ def spark_start(cfg: Settings) -> None:
     wait_until(lambda: spark_answers(cfg), f"Spark Connect server (log: {base / 'connect.log'})", timeout=120)
 
 
-def spark_stop(cfg: Settings) -> None:
+def spark_stop(cfg: StackSettings) -> None:
     terminate(_spark_dir(cfg) / "connect.pid", "Spark Connect server")
 
 
@@ -376,7 +376,7 @@ SERVICES: tuple[Service, ...] = (
 )
 
 
-def ensure_jars(cfg: Settings) -> list[Path]:
+def ensure_jars(cfg: StackSettings) -> list[Path]:
     """Resolve the Spark JVM jars from Maven Central by coordinates (infra/jars/pom.xml), once."""
     marker = cfg.jars_dir / ".pom-resolved"
     pom = JARS_POM.read_text()
@@ -405,7 +405,7 @@ def selected(names: list[str] | None) -> tuple[Service, ...]:
 
 def up(names: list[str] | None = None) -> None:
     ensure_env_file()
-    cfg = settings()
+    cfg = stack_settings()
     private_dir(cfg.home)
     ensure_jars(cfg)
     for service in selected(names):
@@ -417,19 +417,19 @@ def up(names: list[str] | None = None) -> None:
 
 
 def down(names: list[str] | None = None) -> None:
-    cfg = settings()
+    cfg = stack_settings()
     for service in reversed(selected(names)):
         service.stop(cfg)
         log(f"{service.name} stopped")
 
 
 def status(names: list[str] | None = None) -> dict[str, bool]:
-    cfg = settings()
+    cfg = stack_settings()
     return {service.name: service.healthy(cfg) for service in selected(names)}
 
 
 def status_lines(health: dict[str, bool] | None = None) -> list[str]:
-    cfg = settings()
+    cfg = stack_settings()
     health = health or status()
     return [f"{service.name:<10} {'up' if health[service.name] else 'down':<5} {service.address(cfg)}"
             for service in SERVICES if service.name in health]
@@ -437,13 +437,13 @@ def status_lines(health: dict[str, bool] | None = None) -> list[str]:
 
 def reset() -> None:
     down()
-    cfg = settings()
+    cfg = stack_settings()
     for child in ("postgres", "seaweedfs", "reports", "prefect", "prefect-server", "spark", "spark-events"):
         shutil.rmtree(cfg.home / child, ignore_errors=True)
 
 
 def env_lines() -> list[str]:
-    cfg = settings()
+    cfg = stack_settings()
     lines = [
         f"RAINFOREST_UPSTREAM_DSN={cfg.upstream_dsn}",
         f"RAINFOREST_S3_ENDPOINT={cfg.s3_endpoint}",

@@ -7,7 +7,7 @@ import pytest
 
 from datagen.generate import generate
 from infra.local.stack import ensure_env_file, recreate_database
-from infra.settings import settings
+from infra.settings import settings, stack_settings
 from tables.engine.lake import catalog, purge_all_tables
 
 START = date(2026, 11, 1)
@@ -19,7 +19,7 @@ ORDERS_PER_DAY = 300
 def upstream() -> None:
     """A fresh upstream database with a few days of data and an empty test lake."""
     ensure_env_file()
-    assert settings().pg_database == "rainforest_test"
+    assert stack_settings().pg_database == "rainforest_test"
     recreate_database("rainforest_test")
     purge_all_tables()
     generate(START, DAYS, ORDERS_PER_DAY, seed=7)

@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.connect.session import SparkSession as RemoteSession
 
 from infra.local.tls import ensure_certificates
-from infra.settings import ENV_FILE, settings
+from infra.settings import ENV_FILE, settings, stack_settings
 from tables.engine.lake import catalog
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,7 @@ PROBES: list[RemoteSession] = []
 
 def connect_answer(token: str | None) -> str:
     """What the Connect server answers a client presenting `token` (None: no token at all)."""
-    cfg = settings()
+    cfg = stack_settings()
     url = f"sc://localhost:{cfg.spark_connect_port}/" + (f";token={token}" if token is not None else "")
     session = RemoteSession(connection=url)
     PROBES.append(session)  # never collected: PySpark's finalizer of a session can deadlock (tables.engine.spark._kept)
@@ -110,7 +110,7 @@ def test_seaweedfs_serves_no_table_file_without_credentials(spark: SparkSession)
     table = catalog().load_table("closed.probe")
     bucket, _, key = table.metadata_location.removeprefix("s3://").partition("/")
     metadata = f"http://127.0.0.1:{FILER}/buckets/{bucket}/{key}"
-    token = signed(settings().seaweedfs_jwt_key)
+    token = signed(stack_settings().seaweedfs_jwt_key)
     assert http_status(metadata) == 401
     assert http_status(metadata, token) == 200  # the path is right: only the credentials were missing
     assert http_status(f"http://127.0.0.1:{FILER}/buckets/") == 401
@@ -164,7 +164,7 @@ def tls_refuses_without_a_client_certificate(port: int, ca: Path) -> bool:
 
 
 def test_every_other_seaweedfs_port_demands_a_client_certificate() -> None:
-    cfg = settings()
+    cfg = stack_settings()
     http_ports = {FILER, VOLUME, MASTER, int(cfg.s3_endpoint.rsplit(":", 1)[1]),
                   int(cfg.catalog_uri.rsplit(":", 1)[1])}
     grpc_ports = set(listening_ports(stack_pids()["seaweedfs"])) - http_ports
@@ -180,7 +180,7 @@ def test_every_other_seaweedfs_port_demands_a_client_certificate() -> None:
 
 
 def test_no_secret_on_a_command_line(spark: SparkSession) -> None:
-    cfg = settings()
+    cfg = stack_settings()
     secrets = [cfg.s3_secret_key, cfg.pg_password, cfg.seaweedfs_jwt_key, cfg.prefect_auth.partition(":")[2],
                cfg.spark_connect_token, cfg.spark_auth_secret]
     assert all(secrets)

@@ -81,7 +81,8 @@ def test_each_run_works_in_a_spark_session_derived_from_its_flow_run_id(runs: di
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-    from tables.engine.spark import run_session_id, session_jobs
+    from infra.local.spark_server import session_jobs
+    from tables.engine.spark import run_session_id
 
     with get_client(sync_client=True) as client:
         flow_runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["rainforest-daily"])))

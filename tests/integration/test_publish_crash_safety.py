@@ -19,7 +19,7 @@ import pytest
 
 from datagen.generate import generate
 from infra.local import stack
-from infra.settings import settings
+from infra.settings import settings, stack_settings
 from tables.publish.protocol import interrupted, last_release, log_rows
 from tables.read.reports import report_rows
 from tables.registry import all_tables
@@ -45,7 +45,7 @@ def start_run(run_date: date, pause_at: str | None = None, home: Path | None = N
     marker.unlink(missing_ok=True)
     env = {**os.environ, "RAINFOREST_PAUSE_MARKER": str(marker), "PYTHONUNBUFFERED": "1"}
     if home:
-        env.update(RAINFOREST_HOME=str(home), RAINFOREST_JARS_DIR=str(settings().jars_dir))
+        env.update(RAINFOREST_HOME=str(home), RAINFOREST_JARS_DIR=str(stack_settings().jars_dir))
     if pause_at:
         env["RAINFOREST_PAUSE_AT"] = pause_at
     arguments = ["run", "--date", str(run_date)] if command == "run" else [command, "--retention-days", "0"]

@@ -19,7 +19,7 @@ from datagen.generate import generate
 from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import QualityGateError, RunFailedError
 from infra.local.stack import recreate_database
-from infra.settings import settings
+from infra.settings import stack_settings
 from tables.engine.lake import catalog, purge_all_tables
 from tables.publish.protocol import complete_runs, last_release, log_rows, published_dates
 from tables.quality.dq_history import history
@@ -174,7 +174,7 @@ def test_a_day_regenerated_with_fewer_orders_loses_the_gone_facts(fresh: None) -
 
 def spark_jobs_so_far() -> int:
     """Jobs the Spark server has started, from its event log (a job's lines are flushed when it ends)."""
-    return sum(line.count('"Event":"SparkListenerJobStart"') for path in settings().spark_events_dir.rglob("*")
+    return sum(line.count('"Event":"SparkListenerJobStart"') for path in stack_settings().spark_events_dir.rglob("*")
                if path.is_file() for line in path.open(errors="replace"))
 
 
