@@ -3,7 +3,6 @@ content, overwrite dates, replace."""
 
 from __future__ import annotations
 
-from datetime import date
 from functools import reduce
 from operator import or_
 
@@ -124,45 +123,16 @@ def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, targ
     output.writeTo(target).option("distribution-mode", "none").append()
 
 
-def dates_without_rows(spark: SparkSession, target: str, column: str, dates: list[date]) -> list[date]:
-    """Which of `dates` the table holds no row on (one query, pruned to those dates' partitions)."""
-    table = spark.table(target)
-    holding = {row.d for row in table.where(on_dates_condition(table, column, dates))
-               .select(F.to_date(column).alias("d")).distinct().collect()}
-    return [day for day in dates if day not in holding]
-
-
-def merge_by_key(spark: SparkSession, spec: TableSpec, output: DataFrame, target: str, ctx: RunContext,
-                 dates: Dates) -> None:
-    """Upsert `output` by key. A date-partitioned table's merge is pruned to `dates`, the dates of the rows
-    (`written_dates`), so a row on a date the table holds nothing on matches nothing: those rows are appended,
-    which is what the merge would do, without its joins and rewrites (a new day, a backfill)."""
-    column = date_partition_column(spec)
-    if column is None or not dates:
-        view = f"_src_{spec.layer}_{spec.name}"
-        output.createOrReplaceTempView(view)
-        merge(spark, spec, merge_statement(spec, target, view, output.columns), output, ctx)
-        return
-    fresh = dates_without_rows(spark, target, column, dates)
-    on_fresh_dates = on_dates_condition(output, column, fresh) | F.col(column).isNull()  # no date: the gate's
-    if fresh:
-        output.where(on_fresh_dates).writeTo(target).append()
-    holding = [day for day in dates if day not in fresh]
-    if holding:
-        rows = output.where(on_dates_condition(output, column, holding))
-        view = f"_src_{spec.layer}_{spec.name}"
-        rows.createOrReplaceTempView(view)
-        on_dates = on_dates_sql(f"t.{column}", isinstance(output.schema[column].dataType, DateType), holding)
-        merge(spark, spec, merge_statement(spec, target, view, output.columns, on_dates), rows, ctx)
-
-
 def write(spark: SparkSession, spec: TableSpec, output: DataFrame, ctx: RunContext, dates: Dates) -> None:
     target = on_branch(spec.identifier, ctx.branch)
     if spec.write_mode is WriteMode.MERGE:
-        merge_by_key(spark, spec, output, target, ctx, dates)
+        view = f"_src_{spec.layer}_{spec.name}"
+        output.createOrReplaceTempView(view)
+        column = date_partition_column(spec)
+        on_dates = "" if column is None or not dates else on_dates_sql(
+            f"t.{column}", isinstance(output.schema[column].dataType, DateType), dates)
+        merge(spark, spec, merge_statement(spec, target, view, output.columns, on_dates), output, ctx)
         if spec.window_of is not None:
-            view = f"_src_{spec.layer}_{spec.name}"
-            output.createOrReplaceTempView(view)
             delete_gone_in_window(spark, spec, view, target, ctx)
     elif spec.write_mode is WriteMode.REPLACE_WINDOW:
         replace_window(spark, spec, output, target, ctx)
