@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from functools import lru_cache
 
@@ -60,11 +61,20 @@ def dates_gone(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> set[dat
     return {row.order_date for row in gone.select("order_date").distinct().collect()}
 
 
-@lru_cache(maxsize=32)
+_touched_lock = threading.Lock()
+
+
 def touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
     """Order dates whose figures this run may change, from every fact that declares `touches` (orders and
-    their items): computed once per run attempt (`ctx` carries its start); every table on the touched dates is
-    built after what they are computed from (`registry.waits_for`)."""
+    their items): computed once per run attempt (`ctx` carries its start), also when tables on them start at
+    once (the others wait for the first to compute them); every table on the touched dates is built after what
+    they are computed from (`registry.waits_for`)."""
+    with _touched_lock:
+        return _touched_dates(spark, ctx)
+
+
+@lru_cache(maxsize=32)
+def _touched_dates(spark: SparkSession, ctx: RunContext) -> list[date]:
     dates: set[date] = set()
     for spec in registry.all_tables():
         if spec.touches is not None:
