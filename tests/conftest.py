@@ -35,3 +35,18 @@ def prefect() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--reverse-modules", action="store_true",
+                     help="run the test modules in reverse order (each module's tests keep theirs): every module "
+                          "must pass whatever ran before it")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--reverse-modules"):
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    items[:] = [item for module in reversed(modules) for item in modules[module]]

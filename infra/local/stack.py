@@ -31,8 +31,9 @@ from infra.private import private_dir, write_private
 from infra.settings import ENV_FILE, NO_TELEMETRY, REPO_ROOT, StackSettings, read_env_file, settings, stack_settings
 
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
-# `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets.
-TABLE_BUCKETS = ("lake", "lake-test", "lake-bench")
+# `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets (the test timelines,
+# which start from an empty lake, in one apart from the other test modules').
+TABLE_BUCKETS = ("lake", "lake-test", "lake-timeline", "lake-bench")
 GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY",
                      "RAINFOREST_PREFECT_AUTH", "RAINFOREST_SEAWEEDFS_JWT_KEY", "RAINFOREST_SPARK_AUTH_SECRET",
                      "RAINFOREST_SPARK_CONNECT_TOKEN")

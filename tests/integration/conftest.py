@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import psycopg2
@@ -15,14 +17,45 @@ DAYS = 3
 ORDERS_PER_DAY = 300
 
 
-@pytest.fixture(scope="session")
-def upstream() -> None:
-    """A fresh upstream database with a few days of data and an empty test lake."""
-    ensure_env_file()
+def fresh_upstream_and_lake() -> None:
+    """The shared upstream database with a few days of data (`rainforest_test`), and an empty test lake."""
     assert stack_settings().pg_database == "rainforest_test"
     recreate_database("rainforest_test")
     purge_all_tables()
     generate(START, DAYS, ORDERS_PER_DAY, seed=7)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> None:
+    ensure_env_file()
+    fresh_upstream_and_lake()
+
+
+def use_database_and_lake(database: str, warehouse: str) -> None:
+    """Point settings and Spark sessions at another upstream database and lake (environment set by the caller)."""
+    from tables.engine.spark import forget_session
+
+    settings.cache_clear()
+    forget_session(new_id=True)  # a session's catalog is the lake it was opened for
+    assert stack_settings().pg_database == database and settings().warehouse == warehouse
+
+
+@contextmanager
+def own_upstream_and_lake(name: str) -> Iterator[None]:
+    """A module's own empty upstream database (`rainforest_<name>`) and lake (bucket `lake-<name>`): a timeline
+    that starts from nothing, without emptying what the other modules share, whatever order they run in."""
+    database, warehouse = f"rainforest_{name}", f"s3://lake-{name}/"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAINFOREST_PG_DATABASE", database)
+        patch.setenv("RAINFOREST_WAREHOUSE", warehouse)
+        use_database_and_lake(database, warehouse)
+        recreate_database(database)
+        purge_all_tables()
+        try:
+            yield
+        finally:
+            patch.undo()
+            use_database_and_lake("rainforest_test", "s3://lake-test/")
 
 
 def pg_rows(sql: str, params: object = None) -> list[tuple]:

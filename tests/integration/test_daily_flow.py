@@ -12,7 +12,7 @@ from tables.engine.lake import catalog
 from tables.read.reports import report_rows
 from tables.registry import all_tables
 
-from .conftest import START, expected, main_snapshots, pg_execute, table_contents
+from .conftest import START, expected, fresh_upstream_and_lake, main_snapshots, pg_execute, table_contents
 
 pytestmark = pytest.mark.integration
 FIRST_RUN = date(2026, 11, 2)
@@ -20,6 +20,8 @@ NEXT_RUN = date(2026, 11, 3)
 
 @pytest.fixture(scope="module")
 def runs(upstream: None, prefect: None) -> dict[date, list]:
+    """A first run on an empty lake, whatever modules ran before, then the next day's."""
+    fresh_upstream_and_lake()
     return {run_date: rainforest_daily(run_date=run_date) for run_date in (FIRST_RUN, NEXT_RUN)}
 
 

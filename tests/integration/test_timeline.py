@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,16 +19,15 @@ import pytest
 from datagen.generate import generate
 from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import QualityGateError, RunFailedError
-from infra.local.stack import recreate_database
 from infra.settings import stack_settings
-from tables.engine.lake import catalog, purge_all_tables
+from tables.engine.lake import catalog
 from tables.publish.protocol import complete_runs, last_release, log_rows, published_dates
 from tables.quality.dq_history import history
 from tables.read.reports import report_rows
 from tables.read.restatements import of_run
 from tables.registry import all_tables
 
-from .conftest import expected, main_snapshots, pg_execute, pg_rows, table_contents
+from .conftest import expected, main_snapshots, own_upstream_and_lake, pg_execute, pg_rows, table_contents
 
 pytestmark = pytest.mark.integration
 D1, D2, D3, D4, D5, D6 = (date(2026, 10, day) for day in range(1, 7))
@@ -53,11 +53,11 @@ def assert_reports_equal_the_oracle(until: date) -> None:
 
 
 @pytest.fixture(scope="module")
-def fresh(prefect: None) -> None:
-    """This module's own upstream database and an empty lake (it runs last: the other modules' lake is gone)."""
-    recreate_database("rainforest_test")
-    purge_all_tables()
-    generate(D1, 2, ORDERS_PER_DAY, seed=11)
+def fresh(prefect: None) -> Iterator[None]:
+    """This module's own upstream database and lake, both empty at its start."""
+    with own_upstream_and_lake("timeline"):
+        generate(D1, 2, ORDERS_PER_DAY, seed=11)
+        yield
 
 
 def test_first_load_then_reruns_are_identical(fresh: None) -> None:

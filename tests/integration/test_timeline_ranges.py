@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +16,6 @@ import pytest
 from datagen.generate import generate
 from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import RunFailedError
-from infra.local.stack import recreate_database
 from infra.settings import settings
 from tables.engine.lake import catalog, purge_all_tables
 from tables.publish.protocol import (
@@ -30,7 +30,7 @@ from tables.quality.dq_history import history
 from tables.read.reports import report_rows
 from tables.registry import all_tables
 
-from .conftest import expected, pg_execute, pg_rows, table_contents
+from .conftest import expected, own_upstream_and_lake, pg_execute, pg_rows, table_contents
 from .test_publish_crash_safety import RAINFOREST, kill_when_paused, output_of
 
 pytestmark = pytest.mark.integration
@@ -46,13 +46,13 @@ LATE_GONE = ("DELETE FROM rainforest.orderitem WHERE order_item_id = 990000012",
 
 
 @pytest.fixture(scope="module")
-def fresh(prefect: None) -> None:
-    """This module's own upstream database (ten days of September) and an empty lake."""
-    recreate_database("rainforest_test")
-    purge_all_tables()
-    generate(R[1], 8, ORDERS_PER_DAY, seed=5)
-    generate(R[9], 1, 5, seed=5)  # a dip: a tenth of the usual orders
-    generate(R[10], 1, ORDERS_PER_DAY, seed=5)
+def fresh(prefect: None) -> Iterator[None]:
+    """This module's own upstream database (ten days of September) and lake, both empty at its start."""
+    with own_upstream_and_lake("timeline"):
+        generate(R[1], 8, ORDERS_PER_DAY, seed=5)
+        generate(R[9], 1, 5, seed=5)  # a dip: a tenth of the usual orders
+        generate(R[10], 1, ORDERS_PER_DAY, seed=5)
+        yield
 
 
 def backfill(start: date, end: date, range_days: int) -> None:
