@@ -1,5 +1,6 @@
 """Tests run against the real local stack, isolated from `make run`'s data: their own upstream database
-(`rainforest_test`) and their own Iceberg table bucket (`lake-test`)."""
+(`rainforest_test`) and their own Iceberg table bucket (`lake-test`); the timelines have theirs (`rainforest_timeline`,
+`lake-timeline`)."""
 
 from __future__ import annotations
 
