@@ -19,7 +19,6 @@ from itertools import takewhile
 from typing import Any
 
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.futures import PrefectFuture, as_completed
@@ -28,6 +27,16 @@ from prefect.states import State
 from prefect.utilities.urls import url_for
 
 from flows.console import say
+from flows.summary import (
+    dates_named,
+    range_trends_artifact,
+    report_quiet_dates,
+    report_restatements,
+    run_summary,
+    soda_artifact,
+    table_line,
+    write_run_report,
+)
 from infra.errors import (
     SPARK,
     QualityGateError,
@@ -48,13 +57,11 @@ from tables.engine.spark import forget_session, get_spark, live_session, run_ses
 from tables.engine.table_state import ensure_namespaces
 from tables.engine.writer_lock import writer_lock
 from tables.publish import protocol, upkeep
-from tables.quality import dq_history, gate, reconcile
+from tables.quality import gate, reconcile
 from tables.read import restatements
-from tables.read.reports import report_rows
 from tables.registry import all_tables, layer_tables, table, waits_for
 from tables.spec import LAYERS, RunContext, TableSpec
 
-REPORT_DAYS = 60  # the run report's charts show this many days up to the run date
 IO_RETRIES = 2
 IO_RETRY_DELAYS = [5, 20]
 
@@ -105,20 +112,6 @@ def build_table(identifier: str, ctx: RunContext) -> TableResult:
     protocol.pause_point(f"written:{identifier}")
     say(table_line(result))
     return result
-
-
-def table_line(result: TableResult) -> str:
-    """`layer  table  rows written  rows in the table  checks  seconds`, aligned across a run's lines."""
-    layer, name = result.table.split(".", 1)
-    if result.unchanged:
-        work = f"{'inputs unchanged, main kept':>36}"
-    else:
-        work = f"{result.records_added:>11,} rows written"
-    passed = sum(check["outcome"] == "pass" for check in result.checks)
-    warned = sum(check["outcome"] == "warn" for check in result.checks)
-    checks = f"{passed:>3} checks passed" if result.checks else f"{'no checks':>16}"
-    checks += f", {warned} warned" if warned else ""
-    return f"{layer:<9} {name:<24} {work} {result.total_rows:>11,} in table {checks}  {result.seconds:5.1f} s"
 
 
 @flow
@@ -185,38 +178,6 @@ def record_restatements(results: list[TableResult], ctx: RunContext) -> list[dic
                                {result.table: result.snapshot_id for result in results}, ctx)
 
 
-def report_restatements(restated: list[dict[str, Any]], ctx: RunContext) -> None:
-    if restated:
-        say("%d published figure(s) restated, see `rainforest diff --run %s`", len(restated), ctx.branch)
-    else:
-        say("nothing already published changed")
-    create_table_artifact([{key: str(value) for key, value in row.items()} for row in restated]
-                          or [{"restated": "nothing already published changed"}],
-                          key=f"restatements-{ctx.run_date:%Y%m%d}",
-                          description=f"Report figures already published that the run for {ctx.run_date} changed")
-
-
-def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
-    """The run's HTML report, once it published; a report that cannot be written is a warning, not a failure
-    (the run's tables are published already)."""
-    from tables.read import run_report  # matplotlib: loaded by the one step that draws, not by every start
-
-    try:
-        complete = protocol.complete_runs(protocol.log_rows())
-        first = ctx.run_date - timedelta(days=REPORT_DAYS - 1)
-        dq_rows = dq_history.history(run_report.metric_tables(), complete, ctx.run_date, REPORT_DAYS)
-        path = run_report.write(ctx.reports_label, ctx.run_date, report_rows("orders", first, ctx.run_date),
-                                report_rows("categories", ctx.run_date, ctx.run_date), restated, dq_rows,
-                                ctx.accept_trend)
-    except Exception as error:  # the publish is done: say what failed and go on
-        say("the run report was not written: %s", fault_detail(error), level=logging.WARNING)
-        return
-    say("Run report: %s", path)
-    create_markdown_artifact(f"[Run report for {ctx.run_date}]({path.as_uri()}): one HTML file, open it in a "
-                             f"browser (`{path}`)", key=f"run-report-{ctx.run_date:%Y%m%d}",
-                             description=f"Charts, checks and restatements of the run for {ctx.run_date}")
-
-
 @task(**IO_TASK)
 def publish_run(results: list[TableResult], ctx: RunContext,
                 per_date: dict[date, list[TableResult]] | None = None) -> None:
@@ -252,11 +213,7 @@ def judge_range_trends(results: list[TableResult], ctx: RunContext) -> dict[date
     if failing:
         raise TrendFailsInRange(failing[0], [line for item in judged.values()
                                              for line in item.failures.get(failing[0], [])])
-    create_table_artifact([{"date": str(day), **{table: ", ".join(f"{check['check']} {check['value']} "
-                                                                   f"{check['outcome']}" for check in item.checks[day])
-                                                 for table, item in judged.items()}} for day in ctx.dates],
-                          key=f"range-trends-{ctx.dates[0]:%Y%m%d}-{ctx.run_date:%Y%m%d}",
-                          description="Each date's trend checks in the range run")
+    range_trends_artifact(judged, ctx)
     return {day: [replace(result, checks=[*result.checks, *judged[result.table].checks[day]])
                   if result.table in judged else result for result in results] for day in ctx.dates}
 
@@ -326,24 +283,8 @@ def run(ctx: RunContext, position: str) -> dict[date, list[TableResult]]:
                              f"retries ({fault_detail(error)}); {state}; start the service (`rainforest stack up`) "
                              "and run the date again") from error
     finally:
-        create_markdown_artifact(gate.markdown_summary(ctx.reports_label, ctx.accept_trend),
-                                 key=f"soda-run-{ctx.run_date:%Y%m%d}",
-                                 description=f"Soda checks of the run for {dates_named(ctx)}")
+        soda_artifact(ctx)
     return per_date or {ctx.run_date: results}
-
-
-def dates_named(ctx: RunContext) -> str:
-    return f"{ctx.dates[0]} to {ctx.run_date}" if ctx.is_range else str(ctx.run_date)
-
-
-def run_summary(ctx: RunContext, results: list[TableResult], seconds: float, position: str) -> str:
-    checks = [check["outcome"] for result in results for check in result.checks]
-    warned, accepted = checks.count("warn"), checks.count(gate.ACCEPTED)
-    where = f" ({'dates' if ctx.is_range else 'day'} {position})" if position else ""
-    return (f"{dates_named(ctx)} published{where}: {len(results)} tables, "
-            f"{sum(r.records_added for r in results):,} rows written, {checks.count('pass')} checks passed"
-            f"{f', {warned} warned' if warned else ''}{f', {accepted} accepted' if accepted else ''}, "
-            f"in {seconds:.0f} s")
 
 
 def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, list[TableResult]]:
@@ -367,11 +308,7 @@ def publish_quiet_dates(waiting: list[date], fingerprint: str) -> dict[date, lis
     protocol.publish_unchanged(results, [RunContext(day, incremental=True, upstream_snapshot=snapshot,
                                                    upstream_fingerprint=fingerprint) for day in quiet],
                               log_snapshot)
-    say("%s: %d date(s) with nothing new upstream, published as the tables are (no Spark work) in %.1f s",
-        quiet[0] if len(quiet) == 1 else f"{quiet[0]} to {quiet[-1]}", len(quiet), time.monotonic() - began)
-    create_table_artifact([{"date": str(day), "published": "as the tables were: nothing new upstream"}
-                           for day in quiet], key=f"quiet-dates-{quiet[0]:%Y%m%d}-{quiet[-1]:%Y%m%d}",
-                          description="Dates published without Spark work (tables/engine/quiet_dates.py)")
+    report_quiet_dates(quiet, time.monotonic() - began)
     return dict.fromkeys(quiet, results)
 
 
