@@ -138,6 +138,6 @@ def audit(spark: SparkSession, spec: TableSpec, ctx: RunContext, dates: Dates) -
     are then its own, and the audits of tables that run at once run side by side."""
     with own_session(table_tag(spec.identifier)) as session:
         outcome = gate.scan(session, spec, lambda table: rows_on(session, table, ctx, dates), ctx.reports_label,
-                               ctx.trend_checks.get(spec.identifier, ""), ctx.accept_trend)
+                            ctx.trend_checks.get(spec.identifier, ""), ctx.accept_trend)
     gate.gate(outcome, ctx.branch, ctx.run_date)
     return outcome

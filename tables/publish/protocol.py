@@ -356,5 +356,5 @@ def scan_published(spark: SparkSession, run_date: date) -> list[gate.ScanOutcome
         if not spec.audited or spec.identifier not in release.snapshots:
             continue
         outcomes.append(gate.scan(spark, spec, lambda table: published_rows_of(spark, table, release, run_date),
-                                     f"published_{run_date:%Y%m%d}/{utc_stamp()}"))
+                                  f"published_{run_date:%Y%m%d}/{utc_stamp()}"))
     return outcomes

@@ -195,6 +195,6 @@ def test_a_real_spike_publishes_with_a_reason_and_a_business_rule_is_never_accep
 
     duplicated = rows.unionByName(rows.limit(1))
     outcome = gate.scan(spark, spec, lambda _: duplicated, "trend_test/accepted", quiet["silver.fact_orders"],
-                           accept_trend="not for business rules")
+                        accept_trend="not for business rules")
     assert not outcome.passed and "duplicate_count(order_id) = 0: fail (value 1)" in outcome.failures
     assert not [line for line in outcome.failures if line.startswith("trend ")]  # those were accepted
