@@ -7,7 +7,7 @@ from pyspark.sql import SparkSession
 from tables.engine.write_modes import DIFFERENCE, differences
 from tables.registry import table
 
-from .frames import frame
+from ..frames import frame
 
 SCHEMA = "product_id long, category_id long, note string"
 

@@ -7,7 +7,7 @@ from pyspark.sql import SparkSession
 from tables.quality.reconcile import disagreements
 from tables.registry import table
 
-from .frames import NOV1, NOV2, D, frame
+from ..frames import NOV1, NOV2, D, frame
 
 
 def test_a_date_whose_revenue_differs_or_is_missing_is_named(spark: SparkSession) -> None:
