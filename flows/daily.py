@@ -1,5 +1,5 @@
-"""`rainforest-daily(run_date)`: one subflow per layer, side by side, one task per table starting as soon as the
-tables it reads are built (one graph from the registry), then reconciliation and one publish step;
+"""`rainforest-daily(run_date)`: one subflow per layer in order (bronze, silver, gold, interface), its tables
+concurrent Prefect tasks, then reconciliation and one publish step;
 `rainforest-backfill(start, end)`: the days in order, stopping at the first failure.
 
 Every run holds the writer lock, first completes a publish a killed run left half done, then catches up the
@@ -11,17 +11,16 @@ import getpass
 import logging
 import socket
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextvars import copy_context
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from graphlib import TopologicalSorter
 from itertools import takewhile
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.utilities.urls import url_for
@@ -43,13 +42,12 @@ from infra.errors import (
     RainforestError,
     ReconciliationError,
     RunFailedError,
-    UpstreamFailedError,
     fault_detail,
     transient_service,
 )
 from infra.health import check_services
 from infra.settings import settings
-from tables.engine import runner, upstream_schema
+from tables.engine import checkpoints, runner, upstream_schema
 from tables.engine.extract import upstream_snapshot
 from tables.engine.quiet_dates import first_busy_date, upstream_fingerprint
 from tables.engine.results import TableResult
@@ -60,7 +58,7 @@ from tables.publish import protocol, upkeep
 from tables.quality import gate, reconcile
 from tables.read import restatements
 from tables.registry import all_tables, layer_tables, table, waits_for
-from tables.spec import LAYERS, RunContext, TableSpec
+from tables.spec import LAYERS, RunContext
 
 IO_RETRIES = 2
 IO_RETRY_DELAYS = [5, 20]
@@ -82,74 +80,40 @@ IO_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "retries": IO_RETRIES, "ret
                            "retry_condition_fn": retry_when_transient}  # every task here does I/O
 
 
-# The run's tables as one graph across the layer subflows, which run side by side: a table starts as soon as the
-# tables it reads are built, whatever their layer. Run branch → table → its result once built (or its failure).
-BUILT: dict[str, dict[str, Future[TableResult]]] = {}
-
-
-def wait_for_inputs(spec: TableSpec, ctx: RunContext) -> None:
-    """Block until every table `spec` waits for is built; a failed one stops it (that failure is the one to fix)."""
-    for name in waits_for(spec):
-        if BUILT[ctx.branch][name].exception() is not None:
-            raise UpstreamFailedError(f"{spec.identifier} was not built: {name} failed")
-
-
-def settle(built: Future[TableResult], future: PrefectFuture[TableResult]) -> None:
-    """Pass a task's final outcome to the tables that wait for it."""
-    outcome = future.result(raise_on_failure=False)
-    if isinstance(outcome, TableResult):
-        built.set_result(outcome)
-    else:
-        built.set_exception(outcome if isinstance(outcome, BaseException) else RuntimeError(str(outcome)))
-
-
 @task(**IO_TASK)
 def build_table(identifier: str, ctx: RunContext) -> TableResult:
-    spec = table(identifier)
-    wait_for_inputs(spec, ctx)
     with tagged(get_spark(), table_tag(identifier)) as spark:
-        result = runner.run_table(spark, spec, ctx)
-    protocol.pause_point(f"written:{identifier}")
+        result = runner.run_table(spark, table(identifier), ctx)
+    checkpoints.reached(f"written:{identifier}")
     say(table_line(result))
     return result
 
 
 @flow
 def layer_flow(layer: str, ctx: RunContext) -> list[TableResult]:
-    """The layer's tables, concurrently, each as soon as its inputs are built (in this layer or another)."""
-    built = BUILT[ctx.branch]
-    futures: dict[PrefectFuture[TableResult], str] = {}
-    try:
-        for spec in layer_tables(layer):
-            future = build_table.with_options(name=spec.identifier).submit(spec.identifier, ctx, return_state=False)
-            futures[future] = spec.identifier
-        for future in as_completed(list(futures)):  # each outcome reaches the other layers as soon as it is known
-            settle(built[futures[future]], future)
-        return [future.result() for future in futures]
-    finally:
-        for spec in layer_tables(layer):  # never leave a waiting table hanging
-            if not built[spec.identifier].done():
-                built[spec.identifier].set_exception(UpstreamFailedError(f"{spec.identifier} was not built"))
-
-
-def run_layer(layer: str, ctx: RunContext) -> list[TableResult]:
-    return layer_flow.with_options(name=f"rainforest-{layer}",
-                                   flow_run_name=f"{layer}-{dates_named(ctx).replace(' ', '-')}")(layer, ctx)
+    """The layer's tables as concurrent tasks, each waiting for the tables of its layer it reads (the earlier
+    layers are built). A failed table fails the layer once the tables that do not need it are built."""
+    specs = {spec.identifier: spec for spec in layer_tables(layer)}
+    graph = {name: {read for read in waits_for(spec) if read in specs} for name, spec in specs.items()}
+    futures: dict[str, PrefectFuture[TableResult]] = {}
+    for name in TopologicalSorter(graph).static_order():
+        futures[name] = build_table.with_options(name=name).submit(
+            name, ctx, return_state=False, wait_for=[futures[read] for read in graph[name]])
+    wait(list(futures.values()))
+    in_order = [futures[name] for name in specs]
+    failed = [future for future in in_order  # not those left pending (NotReady) by a failed input
+              if future.state.is_final() and not future.state.is_completed()]
+    if failed:
+        failed[0].result()  # raises the table's error
+    return [future.result() for future in in_order]
 
 
 def build_all(ctx: RunContext) -> list[TableResult]:
-    """The four layer subflows side by side (each thread carries the parent flow's context); the failure to
-    report is the first one that is not a consequence of another."""
-    BUILT[ctx.branch] = {spec.identifier: Future() for spec in all_tables()}
-    try:
-        with ThreadPoolExecutor(len(LAYERS), thread_name_prefix="layer") as pool:
-            layers = [pool.submit(copy_context().run, run_layer, layer, ctx) for layer in LAYERS]
-        failures = [error for error in (future.exception() for future in layers) if error is not None]
-        if failures:
-            raise next((error for error in failures if not isinstance(error, UpstreamFailedError)), failures[0])
-        return [result for future in layers for result in future.result()]
-    finally:
-        BUILT.pop(ctx.branch, None)
+    """One subflow per layer, in order: bronze, silver, gold, interface."""
+    name = dates_named(ctx).replace(" ", "-")
+    return [result for layer in LAYERS
+            for result in layer_flow.with_options(name=f"rainforest-{layer}", flow_run_name=f"{layer}-{name}")(
+                layer, ctx)]
 
 
 @task(**IO_TASK)

@@ -49,10 +49,6 @@ class RunFailedError(RainforestError):
     """A daily run failed; the branch it wrote is kept and main is unchanged."""
 
 
-class UpstreamFailedError(RainforestError):
-    """A table was not built because a table it reads failed (that failure is the one to fix)."""
-
-
 class ReconciliationError(RainforestError):
     """Order counts or revenue disagree between Postgres and the lake; nothing was published."""
 

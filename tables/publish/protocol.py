@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,8 +28,7 @@ from pyiceberg.table.snapshots import Snapshot
 from pyspark.sql import DataFrame, SparkSession
 
 from infra.errors import ConcurrentWriterError, RainforestError
-from infra.settings import settings
-from tables.engine import lake
+from tables.engine import checkpoints, lake
 from tables.engine.dates import date_partition_column, on_dates
 from tables.engine.results import TableResult
 from tables.engine.spark import qualified
@@ -66,18 +62,6 @@ class Release:
     run_id: str
     run_date: date
     snapshots: dict[str, int]
-
-
-def pause_point(name: str) -> None:
-    """Fault injection for the crash tests: when RAINFOREST_PAUSE_AT names this point, the process says so in
-    a marker file and waits there to be killed (a real SIGKILL at a known step), or to go on once the test
-    deletes the marker (another writer's steps in between)."""
-    if os.environ.get("RAINFOREST_PAUSE_AT") != name:
-        return
-    marker = Path(os.environ.get("RAINFOREST_PAUSE_MARKER", str(settings().home / "paused")))
-    marker.write_text(f"{os.getpid()} {name}\n")
-    while marker.exists():
-        time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -244,7 +228,7 @@ def publish(results: list[TableResult], ctx: RunContext,
     """Record the run's checks (quality history) and the intent (every table → its audited snapshot) in one
     commit each, then complete it. A range run logs each of its dates as a publish of its own (`per_date`:
     the date's checks), all in the same appends."""
-    pause_point("publishing")
+    checkpoints.reached("publishing")
     runs = [(ctx.of_date(day), per_date[day]) for day in ctx.dates] if per_date is not None else [(ctx, results)]
     dq_history.record_runs(runs, ctx.branch)
     logged = any(row["run_id"] == runs[-1][0].branch and row["state"] == INTENT for row in log_rows())
@@ -302,7 +286,7 @@ def dependency_waves(identifiers: list[str]) -> list[list[str]]:
 def publish_table(identifier: str, snapshot_id: int) -> None:
     if lake.move_main(identifier, snapshot_id, drop_prefix="run_"):
         logger.info("published %s (snapshot %d)", identifier, snapshot_id)
-    pause_point(f"published:{identifier}")
+    checkpoints.reached(f"published:{identifier}")
 
 
 def complete(dates: list[Release]) -> None:

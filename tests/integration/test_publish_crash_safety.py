@@ -25,6 +25,7 @@ from tables.read.reports import report_rows
 from tables.registry import all_tables
 from tables.spec import LAYERS
 
+from . import stop_at
 from .conftest import START, expected, main_snapshots
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -39,18 +40,17 @@ def both_reports() -> tuple[list[dict], list[dict]]:
 
 def start_run(run_date: date, pause_at: str | None = None, home: Path | None = None,
               command: str = "run") -> subprocess.Popen[str]:
-    """`rainforest run` (or `maintain`) in a process group of its own; with `home`, from another state folder
-    (its own writer lock, as on another host) against the same lake."""
+    """`rainforest run` (or `maintain`) in a process group of its own, stopping at `pause_at` (`stop_at.py`);
+    with `home`, from another state folder (its own writer lock, as on another host) against the same lake."""
     marker = (home or settings().home) / "paused"
     marker.unlink(missing_ok=True)
-    env = {**os.environ, "RAINFOREST_PAUSE_MARKER": str(marker), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if home:
         env.update(RAINFOREST_HOME=str(home), RAINFOREST_JARS_DIR=str(stack_settings().jars_dir))
-    if pause_at:
-        env["RAINFOREST_PAUSE_AT"] = pause_at
     arguments = ["run", "--date", str(run_date)] if command == "run" else [command, "--retention-days", "0"]
-    return subprocess.Popen([RAINFOREST, *arguments], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(stop_at.command(arguments, pause_at, marker) if pause_at else [RAINFOREST, *arguments],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
 
 
 def wait_until_paused(process: subprocess.Popen[str], point: str, home: Path | None = None) -> Path:

@@ -30,6 +30,7 @@ from tables.quality.dq_history import history
 from tables.read.reports import report_rows
 from tables.registry import all_tables
 
+from . import stop_at
 from .conftest import expected, own_upstream_and_lake, pg_execute, pg_rows, table_contents
 from .test_publish_crash_safety import RAINFOREST, kill_when_paused, output_of
 
@@ -140,9 +141,8 @@ def test_a_range_killed_while_publishing_is_completed_every_date_by_the_next_run
     point = "published:gold.daily_product_revenue"
     marker = settings().home / "paused"
     marker.unlink(missing_ok=True)
-    backfill = subprocess.Popen([RAINFOREST, "backfill", "--start", str(R[10]), "--end", str(R[12])],
-                                env={**os.environ, "RAINFOREST_PAUSE_AT": point, "RAINFOREST_PAUSE_MARKER": str(marker),
-                                     "PYTHONUNBUFFERED": "1"},
+    backfill = subprocess.Popen(stop_at.command(["backfill", "--start", str(R[10]), "--end", str(R[12])], point,
+                                                marker), env={**os.environ, "PYTHONUNBUFFERED": "1"},
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     kill_when_paused(backfill, point)
     assert [day.run_date for day in interrupted_dates(log_rows())] == [R[10], R[11], R[12]]
