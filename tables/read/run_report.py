@@ -23,7 +23,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from infra.private import write_private  # noqa: E402
+from infra.private import private_dir, write_private  # noqa: E402
 from tables.quality.gate import ACCEPTED, run_reports_dir, summarise  # noqa: E402
 from tables.quality.trends import CHECK_PREFIX  # noqa: E402
 from tables.registry import all_tables  # noqa: E402
@@ -153,7 +153,7 @@ def render(run_date: date, orders: Rows, categories: Rows, checks: str, restated
 
 def write(reports_label: str, run_date: date, orders: Rows, categories: Rows, restated: Rows,
           dq_rows: Rows, accept_trend: str = "") -> Path:
-    folder = run_reports_dir(reports_label)
+    folder = private_dir(run_reports_dir(reports_label))  # a run that audited nothing made none
     accepted = f"<p><b>Failed trend checks accepted:</b> {html.escape(accept_trend)}</p>" if accept_trend else ""
     page = render(run_date, orders, categories, accepted + checks_table(folder), restated, metric_history(dq_rows))
     path = folder / "run_report.html"

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
-from tables.read.run_report import metric_history, metric_tables, render
+import pytest
+
+from infra.settings import settings
+from tables.read.run_report import metric_history, metric_tables, render, write
 
 NOV1, NOV2 = date(2026, 11, 1), date(2026, 11, 2)
 
@@ -23,6 +27,18 @@ def test_a_page_with_three_charts_the_checks_and_the_restatements_and_no_outside
     assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/png;base64,') == 3
     assert "<table id='checks'></table>" in page and "item_count" in page and "order_date=2026-11-01" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # viewable offline
+
+
+def test_a_run_that_audited_no_table_still_gets_its_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its reports folder was never made: no Soda scan wrote there."""
+    monkeypatch.setenv("RAINFOREST_HOME", str(tmp_path))
+    settings.cache_clear()
+    try:
+        path = write("run_20261102/nothing_audited", NOV2, [], [], [], [])
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert path.parent.is_dir() and path.read_text().startswith("<!DOCTYPE html>")
 
 
 def test_the_trend_follows_the_trended_tables_and_those_the_reports_are_computed_from() -> None:
