@@ -1,6 +1,6 @@
 """Tests run against the real local stack, isolated from `make run`'s data: their own upstream database
-(`rainforest_test`) and their own Iceberg table bucket (`lake-test`); the timelines have theirs (`rainforest_timeline`,
-`lake-timeline`)."""
+(`rainforest_test`) and their own Iceberg table bucket (`lake-test`); modules whose timelines must not
+meet the others' have theirs (`own_upstream_and_lake`: the timelines, the schema changes, the quality gate)."""
 
 from __future__ import annotations
 

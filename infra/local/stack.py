@@ -32,8 +32,9 @@ from infra.settings import ENV_FILE, NO_TELEMETRY, REPO_ROOT, StackSettings, rea
 
 JARS_POM = REPO_ROOT / "infra" / "jars" / "pom.xml"
 # `lake` holds the pipeline's tables; `make test` and `make bench` work in their own buckets (the test timelines,
-# which start from an empty lake, in one apart from the other test modules').
-TABLE_BUCKETS = ("lake", "lake-test", "lake-timeline", "lake-bench")
+# which start from an empty lake, the upstream schema changes and the quality gate, each in one apart from the
+# other modules').
+TABLE_BUCKETS = ("lake", "lake-test", "lake-timeline", "lake-schema", "lake-gate", "lake-bench")
 GENERATED_SECRETS = ("RAINFOREST_PG_PASSWORD", "RAINFOREST_S3_ACCESS_KEY", "RAINFOREST_S3_SECRET_KEY",
                      "RAINFOREST_PREFECT_AUTH", "RAINFOREST_SEAWEEDFS_JWT_KEY", "RAINFOREST_SPARK_AUTH_SECRET",
                      "RAINFOREST_SPARK_CONNECT_TOKEN")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from datagen.generate import generate
-from flows.daily import rainforest_daily
+from flows.daily import rainforest_backfill, rainforest_daily
 from infra.errors import QualityGateError, ServiceUnavailableError
 from infra.settings import settings
 from tables.engine.lake import catalog
@@ -20,9 +21,10 @@ from tables.quality import dq_history, gate
 from tables.read.reports import report_rows
 from tables.registry import table
 
-from .conftest import START, main_snapshots, pg_execute
+from .conftest import START, main_snapshots, own_upstream_and_lake, pg_execute
 
 pytestmark = pytest.mark.integration
+ORDERS_PER_DAY = 300
 DUPLICATE_DAY = date(2026, 11, 11)
 BAD_ITEMS_DAY = date(2026, 11, 12)
 DAY5_ORDER = ("(SELECT min(order_id) FROM rainforest.orders "
@@ -43,13 +45,23 @@ def assert_fails_at(run_date: date, tables: set[str], check: str) -> QualityGate
     return error
 
 
+@pytest.fixture(scope="module")
+def history(prefect: None) -> Iterator[None]:
+    """This module's own upstream database and lake with ten ordinary days published: the history its trend
+    checks judge the days it plants bad rows in against, whatever ran before it."""
+    with own_upstream_and_lake("gate"):
+        generate(START, (DUPLICATE_DAY - START).days, ORDERS_PER_DAY, seed=7)
+        rainforest_backfill(start=START, end=DUPLICATE_DAY - timedelta(days=1))
+        yield
+
+
 def failed_checks(error: QualityGateError) -> list[dict]:
     report = json.loads(Path(str(error).rsplit("full Soda results: ", 1)[1]).read_text())
     return [check for check in report["checks"] if check["outcome"] == "fail"]
 
 
-def test_planted_duplicate_order_fails_at_silver_fact_orders(published: None) -> None:
-    generate(DUPLICATE_DAY, 1, 300, seed=7)
+def test_planted_duplicate_order_fails_at_silver_fact_orders(history: None) -> None:
+    generate(DUPLICATE_DAY, 1, ORDERS_PER_DAY, seed=7)
     pg_execute(
         "ALTER TABLE rainforest.orders DROP CONSTRAINT orders_pkey",
         "INSERT INTO rainforest.orders SELECT * FROM rainforest.orders "
@@ -75,9 +87,9 @@ def test_planted_duplicate_order_fails_at_silver_fact_orders(published: None) ->
     assert {name for name, ref in refs.items() if ref.snapshot_ref_type == "branch"} == {"main"}  # (and tags)
 
 
-def test_null_key_orphan_item_and_excessive_revenue_fail_at_their_tables(published: None,
+def test_null_key_orphan_item_and_excessive_revenue_fail_at_their_tables(history: None,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    generate(BAD_ITEMS_DAY, 1, 300, seed=7)
+    generate(BAD_ITEMS_DAY, 1, ORDERS_PER_DAY, seed=7)
     pg_execute("ALTER TABLE rainforest.orderitem ALTER COLUMN product_id DROP NOT NULL",
                "INSERT INTO rainforest.orderitem VALUES (99000000001, " + DAY5_ORDER + ", NULL, 1, 1, 1.00, 0.08, "
                "'2026-11-12 12:00')")
@@ -137,7 +149,7 @@ def generated_history(run_date: date, figures: dict[str, float], scale: float, l
     return runs
 
 
-def test_trend_checks_judge_the_run_date_against_the_quality_history_in_the_lake(published: None) -> None:
+def test_trend_checks_judge_the_run_date_against_the_quality_history_in_the_lake(history: None) -> None:
     """A published day judged against a generated history like it passes; against a history ten times busier
     (the day has a tenth of the usual orders) it fails, naming the metric, its value and the expected range."""
     release, spec, day = last_release(), table("silver.fact_orders"), START + timedelta(days=2)
@@ -166,7 +178,7 @@ def test_trend_checks_judge_the_run_date_against_the_quality_history_in_the_lake
 
 
 def test_a_real_spike_publishes_with_a_reason_and_a_business_rule_is_never_accepted(
-        published: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        history: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """A day twenty times busier than a generated history fails the trend gate, which names the command that
     accepts it; accepted with a reason it publishes, and the reason and outcome are on record."""
     day = max(published_dates(log_rows()))  # a rerun: trend checks make silver.fact_orders audited again

@@ -9,22 +9,33 @@ from datetime import date
 
 import pytest
 
+from datagen.generate import generate
 from flows.daily import rainforest_daily
 from tables.engine.lake import catalog
 from tables.engine.upstream_schema import UpstreamSchemaError
-from tables.publish.protocol import log_rows, published_dates
 from tables.read.reports import report_rows
 
-from .conftest import expected, main_snapshots, pg_execute
+from .conftest import expected, main_snapshots, own_upstream_and_lake, pg_execute
 
 pytestmark = pytest.mark.integration
-FIRST = date(2026, 1, 1)  # before any date a module publishes (the timeline runs in October)
+FIRST = date(2026, 1, 1)
+ORDERS_PER_DAY = 60
+
+
+@pytest.fixture(scope="module")
+def own_lake(prefect: None) -> Iterator[None]:
+    """This module's own upstream database and lake (a schema change must not reach the other modules' runs),
+    with one published date."""
+    with own_upstream_and_lake("schema"):
+        generate(FIRST, 1, ORDERS_PER_DAY, seed=3)
+        rainforest_daily(run_date=FIRST)
+        yield
 
 
 @pytest.fixture
-def day(published: None) -> Iterator[date]:
-    """The last published date (a rerun reads every reference table whole); upstream's schema as it was after."""
-    yield max(published_dates(log_rows()))
+def day(own_lake: None) -> Iterator[date]:
+    """The published date (a rerun reads every reference table whole); upstream's schema as it was after."""
+    yield FIRST
     pg_execute("ALTER TABLE rainforest.brand DROP COLUMN IF EXISTS website")
 
 
