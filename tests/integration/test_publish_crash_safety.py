@@ -10,7 +10,9 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -38,53 +40,66 @@ def both_reports() -> tuple[list[dict], list[dict]]:
     return report_rows("orders", START, FAR), report_rows("categories", START, FAR)
 
 
+class Run(subprocess.Popen[str]):
+    """A `rainforest` process in a process group of its own, its output going to a file: a pipe that nobody reads
+    while the test waits for the run would fill up and stop it."""
+
+    def __init__(self, command: list[str], env: Mapping[str, str] = os.environ) -> None:
+        self.log = Path(tempfile.mkdtemp(prefix="rainforest-run-")) / "output.log"
+        with self.log.open("w") as out:
+            super().__init__(command, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT,
+                             text=True, start_new_session=True)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
 def start_run(run_date: date, pause_at: str | None = None, home: Path | None = None,
-              command: str = "run") -> subprocess.Popen[str]:
-    """`rainforest run` (or `maintain`) in a process group of its own, stopping at `pause_at` (`stop_at.py`);
-    with `home`, from another state folder (its own writer lock, as on another host) against the same lake."""
+              command: str = "run") -> Run:
+    """`rainforest run` (or `maintain`), stopping at `pause_at` (`stop_at.py`); with `home`, from another state
+    folder (its own writer lock, as on another host) against the same lake."""
     marker = (home or settings().home) / "paused"
     marker.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = dict(os.environ)
     if home:
         env.update(RAINFOREST_HOME=str(home), RAINFOREST_JARS_DIR=str(stack_settings().jars_dir))
     arguments = ["run", "--date", str(run_date)] if command == "run" else [command, "--retention-days", "0"]
-    return subprocess.Popen(stop_at.command(arguments, pause_at, marker) if pause_at else [RAINFOREST, *arguments],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    return Run(stop_at.command(arguments, pause_at, marker) if pause_at else [RAINFOREST, *arguments], env)
 
 
-def wait_until_paused(process: subprocess.Popen[str], point: str, home: Path | None = None) -> Path:
+def wait_until_paused(process: Run, point: str, home: Path | None = None) -> Path:
     marker = (home or settings().home) / "paused"
     deadline = time.monotonic() + 600
     while not (marker.exists() and point in marker.read_text()):
-        assert process.poll() is None, f"the run ended before {point}:\n{process.communicate()[0][-3000:]}"
+        assert process.poll() is None, f"the run ended before {point}:\n{process.output()[-3000:]}"
         if time.monotonic() > deadline:
             output_of(process, 0)  # fails the test with the run's threads' stacks
         time.sleep(0.5)
     return marker
 
 
-def kill_when_paused(process: subprocess.Popen[str], point: str) -> None:
-    """Wait until the run reaches `point`, then SIGKILL its whole process group (Python and the Spark JVM)."""
+def kill_when_paused(process: Run, point: str) -> None:
+    """Wait until the run reaches `point`, then SIGKILL its whole process group."""
     wait_until_paused(process, point)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
 
 
-def output_of(process: subprocess.Popen[str], seconds: int = 900) -> str:
+def output_of(process: Run, seconds: int = 900) -> str:
     """The run's output once it ends. A run still going after `seconds` prints every thread's stack (SIGUSR1, see
     `flows.cli`), is killed, and fails the test with the end of its output."""
     try:
-        return process.communicate(timeout=seconds)[0]
+        process.wait(timeout=seconds)
+        return process.output()
     except subprocess.TimeoutExpired:
         os.kill(process.pid, signal.SIGUSR1)
         time.sleep(2)
         os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail(f"the run did not end within {seconds} s:\n{process.communicate()[0][-6000:]}")
+        pytest.fail(f"the run did not end within {seconds} s:\n{process.output()[-6000:]}")
 
 
-def finish(process: subprocess.Popen[str]) -> str:
+def finish(process: Run) -> str:
     output = output_of(process)
     assert process.returncode == 0, output[-4000:]
     return output
@@ -140,20 +155,18 @@ def run_and_restart(service: str, layer: str) -> tuple[int, str]:
     """A rerun of NEXT_DAY during which `service` is stopped as soon as the run starts `layer` (it has printed
     the line of every table before it), and started again 3 s later; returns the run's exit code and output."""
     process = start_run(NEXT_DAY)
-    assert process.stdout is not None
     earlier = [re.compile(rf"\s{spec.layer}\s+{spec.name}\s") for spec in all_tables()
                if LAYERS.index(spec.layer) < LAYERS.index(layer)]
-    lines: list[str] = []
-    for line in process.stdout:
-        lines.append(line)
-        started = f"{NEXT_DAY}: incremental run" in "".join(lines)
-        if started and all(any(pattern.search(seen) for seen in lines) for pattern in earlier):
-            break
+    deadline = time.monotonic() + 600
+    while not (f"{NEXT_DAY}: incremental run" in (output := process.output())
+               and all(pattern.search(output) for pattern in earlier)):
+        assert process.poll() is None and time.monotonic() < deadline, output[-3000:]
+        time.sleep(0.2)
     stack.down([service])
     time.sleep(3)  # long enough for the run's in-flight calls to fail
     stack.up([service])
-    lines.append(output_of(process))
-    return process.returncode, "".join(lines)
+    output = output_of(process)
+    return process.returncode, output
 
 
 @pytest.mark.parametrize("service, layer", [("postgres", "bronze"), ("seaweedfs", "silver")])

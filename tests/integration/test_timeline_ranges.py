@@ -6,8 +6,6 @@ next run."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -32,7 +30,7 @@ from tables.registry import all_tables
 
 from . import stop_at
 from .conftest import expected, own_upstream_and_lake, pg_execute, pg_rows, table_contents
-from .test_publish_crash_safety import RAINFOREST, kill_when_paused, output_of
+from .test_publish_crash_safety import RAINFOREST, Run, kill_when_paused, output_of
 
 pytestmark = pytest.mark.integration
 R = {number: date(2026, 9, number) for number in range(1, 13)}
@@ -141,15 +139,12 @@ def test_a_range_killed_while_publishing_is_completed_every_date_by_the_next_run
     point = "published:gold.daily_product_revenue"
     marker = settings().home / "paused"
     marker.unlink(missing_ok=True)
-    backfill = subprocess.Popen(stop_at.command(["backfill", "--start", str(R[10]), "--end", str(R[12])], point,
-                                                marker), env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    backfill = Run(stop_at.command(["backfill", "--start", str(R[10]), "--end", str(R[12])], point, marker))
     kill_when_paused(backfill, point)
     assert [day.run_date for day in interrupted_dates(log_rows())] == [R[10], R[11], R[12]]
     assert (report_rows("orders", R[1], R[12]), report_rows("categories", R[1], R[12])) == reports
     assert last_release() == release
-    rerun = subprocess.Popen([RAINFOREST, "run", "--date", str(R[12])], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    rerun = Run([RAINFOREST, "run", "--date", str(R[12])])
     output = output_of(rerun)
     assert rerun.returncode == 0, output[-4000:]
     assert "completed the publish of 2026-09-12 that a killed run left half done" in output
