@@ -116,9 +116,9 @@ def replace_window(spark: SparkSession, spec: TableSpec, output: DataFrame, targ
     # (Iceberg's fanout writers take a task's rows of several dates)
     if ctx.late_since and not late.isEmpty():
         output.where(window).writeTo(target).option("distribution-mode", "none").append()
-        late.createOrReplaceTempView(f"_late_{spec.name}")
-        merge(spark, spec, merge_statement(spec, target, f"_late_{spec.name}", output.columns), late,
-              ctx)  # never appended twice
+        held(late).createOrReplaceTempView(f"_late_{spec.name}")  # a view on the source table's branch would
+        merge(spark, spec, merge_statement(spec, target, f"_late_{spec.name}", output.columns), late,  # fail to
+              ctx)  # plan in a MERGE on Spark 4.1 (SPARK-57539); never appended twice
         return
     output.writeTo(target).option("distribution-mode", "none").append()
 

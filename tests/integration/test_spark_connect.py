@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 
 import pytest
 
+from datagen.generate import generate
 from infra.local import stack
 from infra.settings import settings
 from tables.engine.lake import catalog
@@ -20,10 +22,11 @@ from tables.engine.writer_lock import writer_lock
 from tables.publish.protocol import log_rows, published_dates
 
 from .conftest import expected, main_snapshots
-from .test_publish_crash_safety import NEXT_DAY, both_reports, finish, output_of, start_run, wait_until_paused
+from .test_publish_crash_safety import both_reports, finish, output_of, start_run, wait_until_paused
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PROBE = "lake.closed.late_commit"
+SERVER_DAY = date(2026, 11, 13)
 SLOW_WRITER = f"""
 import sys, time
 from tables.engine.spark import get_spark
@@ -69,8 +72,9 @@ def test_a_killed_writer_s_operations_are_stopped_before_the_next_writer_goes_on
 
 def test_a_killed_spark_server_fails_the_run_cleanly_and_the_next_run_after_stack_up_is_right(
         published: None) -> None:
+    generate(SERVER_DAY, 1, 300, seed=13)  # orders of its own: whatever ran before, the run has a table to write
     before, reports = main_snapshots(), both_reports()
-    process = start_run(NEXT_DAY, "written:bronze.orders")
+    process = start_run(SERVER_DAY, "written:bronze.orders")
     marker = wait_until_paused(process, "written:bronze.orders")
     server = int((settings().home / "spark" / "connect.pid").read_text())
     os.killpg(server, signal.SIGKILL)
@@ -84,6 +88,6 @@ def test_a_killed_spark_server_fails_the_run_cleanly_and_the_next_run_after_stac
     assert "Spark Connect server did not answer" in output and "main is unchanged" in output, output[-3000:]
     assert "rainforest stack up" in output
     assert main_snapshots() == before and both_reports() == reports
-    finish(start_run(NEXT_DAY))
+    finish(start_run(SERVER_DAY))
     last = max(published_dates(log_rows()))  # earlier modules published later dates: a rerun keeps them
     assert both_reports() == (expected("orders", last), expected("categories", last))
