@@ -108,6 +108,18 @@ def _connect(cfg: Settings, session_id: str) -> SparkSession:
     return spark
 
 
+def _close_clients() -> None:
+    """At the process's exit, before the interpreter's finalizers run: a DataFrame the server holds (`held`) that
+    is still referenced then (by a failed run's traceback, say) asks the server from its finalizer to drop it, and
+    that gRPC call starts a thread, which never starts while Python shuts down: the process hung for ever. A
+    closed client's finalizers send nothing; the server drops what a session held when it drops the session."""
+    for spark in _kept:
+        cast(Any, spark).client.close()
+
+
+atexit.register(_close_clients)  # at import, before PySpark's own handlers: they run first (last in, first out)
+
+
 def _active() -> SparkSession | None:
     return getattr(RemoteSession._active_session, "session", None)
 

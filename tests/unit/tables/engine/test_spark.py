@@ -1,5 +1,5 @@
 """Sessions on the Connect server: rows held for a session stay with it while another is the thread's active one;
-opening a session leaves nothing that calls the server when the process exits."""
+opening a session or holding rows leaves nothing that calls the server when the process exits."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ from tables.engine.spark import _connect
 _connect(settings(), str(uuid.uuid4()))
 print("session opened")
 """
+HELD_AT_EXIT = """
+from tables.engine.spark import get_spark, held
+rows = held(get_spark().range(3))  # still referenced when the interpreter shuts down
+print(rows.count())
+"""
 
 
 def test_held_rows_stay_with_the_session_they_were_read_in(spark: SparkSession) -> None:
@@ -35,3 +40,11 @@ def test_a_session_registers_no_exit_hook_that_calls_the_server() -> None:
     opened = subprocess.run([sys.executable, "-c", EXIT_PROBE], capture_output=True, text=True, timeout=120,
                             check=True)
     assert opened.stdout.split("\n") == ["session opened", ""], opened.stdout
+
+
+def test_a_process_that_still_holds_rows_exits() -> None:
+    """A failed audit's traceback keeps its held rows to the end: their finalizer's call to the server hung the
+    process for ever at exit (a blocked day's `rainforest run` never returned)."""
+    exited = subprocess.run([sys.executable, "-c", HELD_AT_EXIT], capture_output=True, text=True, timeout=120,
+                            check=True)
+    assert exited.stdout == "3\n", exited.stdout
