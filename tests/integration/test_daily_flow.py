@@ -6,11 +6,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pyspark.sql import SparkSession
 
 from flows.daily import rainforest_daily
+from tables.engine import runner
 from tables.engine.lake import catalog
+from tables.engine.results import TableResult
 from tables.read.reports import report_rows
-from tables.registry import all_tables
+from tables.registry import all_tables, layer_tables
+from tables.spec import RunContext, TableSpec
 
 from .conftest import START, expected, fresh_upstream_and_lake, main_snapshots, pg_execute, table_contents
 
@@ -29,6 +33,28 @@ def test_every_table_is_built_and_published(runs: dict[date, list]) -> None:
     assert {result.table for result in runs[NEXT_RUN]} == {spec.identifier for spec in all_tables()}
     published = {result.table: result.snapshot_id for result in runs[NEXT_RUN]}
     assert {name: main_snapshots()[name] for name in published} == published
+
+
+def test_a_failed_table_fails_its_layer_once_the_tables_that_do_not_need_it_are_built(
+        runs: dict[date, list], monkeypatch: pytest.MonkeyPatch) -> None:
+    """silver.fact_orders fails on a rerun: the silver tables that do not read it are still built, the one that
+    reads it never starts, nor does any later layer; the run raises fact_orders' own error and publishes nothing."""
+    started: list[str] = []
+    build = runner.run_table
+
+    def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
+        started.append(spec.identifier)
+        if spec.identifier == "silver.fact_orders":
+            raise RuntimeError("a planted failure of silver.fact_orders")
+        return build(spark, spec, ctx)
+
+    monkeypatch.setattr(runner, "run_table", run_table)
+    before = main_snapshots()
+    with pytest.raises(RuntimeError, match="a planted failure of silver.fact_orders"):
+        rainforest_daily(run_date=NEXT_RUN)
+    layers = {layer: {spec.identifier for spec in layer_tables(layer)} for layer in ("bronze", "silver")}
+    assert sorted(started) == sorted(layers["bronze"] | layers["silver"] - {"silver.fact_order_items"})
+    assert main_snapshots() == before
 
 
 @pytest.mark.parametrize("report", ["orders", "categories"])
