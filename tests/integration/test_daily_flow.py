@@ -3,7 +3,7 @@ both reports equal the same figures computed by SQL directly on Postgres, every 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from pyspark.sql import SparkSession
@@ -23,7 +23,13 @@ FIRST_RUN = date(2026, 11, 2)
 NEXT_RUN = date(2026, 11, 3)
 
 @pytest.fixture(scope="module")
-def runs(upstream: None, prefect: None) -> dict[date, list]:
+def began() -> datetime:
+    """When this module's first run began: the Prefect server also lists the runs of modules before it."""
+    return datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def runs(began: datetime, upstream: None, prefect: None) -> dict[date, list]:
     """A first run on an empty lake, whatever modules ran before, then the next day's."""
     fresh_upstream_and_lake()
     return {run_date: rainforest_daily(run_date=run_date) for run_date in (FIRST_RUN, NEXT_RUN)}
@@ -105,15 +111,18 @@ def test_each_run_writes_its_html_report_and_links_it_from_an_artifact(runs: dic
     assert artifacts and "run_report.html" in str(artifacts[-1].data)
 
 
-def test_each_run_works_in_a_spark_session_derived_from_its_flow_run_id(runs: dict[date, list]) -> None:
+def test_each_run_works_in_a_spark_session_derived_from_its_flow_run_id(runs: dict[date, list],
+                                                                      began: datetime) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStartTime
 
     from infra.local.spark_server import session_jobs
     from tables.engine.spark import run_session_id
 
     with get_client(sync_client=True) as client:
-        flow_runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["rainforest-daily"])))
+        flow_runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["rainforest-daily"])),
+            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime.model_validate({"after_": began})))
     sessions = {run_session_id(str(run.id), run.run_count) for run in flow_runs}
     assert len(sessions) == len(flow_runs) >= len(runs)
     assert all(session_jobs(session)["all"] > 0 for session in sessions)  # every run's jobs carry its session's tag
