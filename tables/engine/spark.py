@@ -117,7 +117,7 @@ def _close_clients() -> None:
         cast(Any, spark).client.close()
 
 
-atexit.register(_close_clients)  # at import, before PySpark's own handlers: they run first (last in, first out)
+atexit.register(_close_clients)  # at import: the handlers PySpark adds as a session opens run before it (LIFO)
 
 
 def _active() -> SparkSession | None:
