@@ -23,6 +23,10 @@ os.environ.pop("RAINFOREST_UPSTREAM_DSN", None)
 os.environ.update({"RAINFOREST_PG_DATABASE": "rainforest_bench", "RAINFOREST_WAREHOUSE": "s3://lake-bench/",
                    "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"})
 
+from infra.prefect_server import use_configured_prefect_server  # noqa: E402
+
+use_configured_prefect_server()  # before Prefect is imported: it reads its settings once
+
 from datagen.generate import generate  # noqa: E402
 from infra.local.spark_server import session_jobs  # noqa: E402
 from infra.local.stack import recreate_database  # noqa: E402
