@@ -221,11 +221,18 @@ def run(ctx: RunContext, position: str) -> dict[date, list[TableResult]]:
     try:
         check_upstream_schema()
         results = build_all(ctx)
-        reconcile_orders(ctx)
-        per_date = judge_range_trends(results, ctx) if ctx.is_range else None
-        # a range's changes to dates published before it are its first date's (where a late commit arrives)
-        restating = ctx.of_date(ctx.dates[0]) if ctx.is_range else ctx
-        restated = record_restatements(results, restating)
+        # reconciliation (Spark and Postgres) beside the restatements (the client's reads of report snapshots):
+        # both only read, and a restatement counts once its run published
+        reconciled = reconcile_orders.submit(ctx)
+        try:
+            per_date = judge_range_trends(results, ctx) if ctx.is_range else None
+            # a range's changes to dates published before it are its first date's (where a late commit arrives)
+            restating = ctx.of_date(ctx.dates[0]) if ctx.is_range else ctx
+            restated = record_restatements(results, restating)
+        except Exception:
+            reconciled.result()  # its failure first, as when it ran before them
+            raise
+        reconciled.result()
         publishing = True
         publish_run(results, ctx, per_date)
         publishing = False

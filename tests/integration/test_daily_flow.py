@@ -9,9 +9,11 @@ import pytest
 from pyspark.sql import SparkSession
 
 from flows.daily import rainforest_daily
+from infra.errors import ReconciliationError
 from tables.engine import runner
 from tables.engine.lake import catalog
 from tables.engine.results import TableResult
+from tables.engine.spark import on_branch
 from tables.read.reports import report_rows
 from tables.registry import all_tables, layer_tables
 from tables.spec import RunContext, TableSpec
@@ -61,6 +63,30 @@ def test_a_failed_table_fails_its_layer_once_the_tables_that_do_not_need_it_are_
     layers = {layer: {spec.identifier for spec in layer_tables(layer)} for layer in ("bronze", "silver")}
     assert sorted(started) == sorted(layers["bronze"] | layers["silver"] - {"silver.fact_order_items"})
     assert main_snapshots() == before
+
+
+def test_a_figure_changed_after_its_checks_fails_the_reconciliation_and_publishes_nothing(
+        runs: dict[date, list], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rerun whose gold.daily_order_metrics loses a cent on its branch once its own checks passed (a fault no
+    check of the table sees): the reconciliation with silver.fact_orders fails the run, and no table's main nor
+    either report changes."""
+    build = runner.run_table
+
+    def run_table(spark: SparkSession, spec: TableSpec, ctx: RunContext) -> TableResult:
+        result = build(spark, spec, ctx)
+        if spec.identifier == "gold.daily_order_metrics":
+            spark.sql(f"UPDATE {on_branch(spec.identifier, ctx.branch)} SET total_revenue = total_revenue - 0.01 "
+                      f"WHERE order_date = DATE'{NEXT_RUN}'")
+        return result
+
+    monkeypatch.setattr(runner, "run_table", run_table)
+    tables = {spec.identifier for spec in all_tables()}
+    before = {name: snapshot for name, snapshot in main_snapshots().items() if name in tables}
+    with pytest.raises(ReconciliationError, match=r"gold\.daily_order_metrics .*revenue"):
+        rainforest_daily(run_date=NEXT_RUN)
+    assert {name: snapshot for name, snapshot in main_snapshots().items() if name in tables} == before
+    for report in ("orders", "categories"):
+        assert report_rows(report, START, NEXT_RUN) == expected(report, NEXT_RUN)
 
 
 @pytest.mark.parametrize("report", ["orders", "categories"])
