@@ -14,6 +14,7 @@ from infra.errors import fault_detail
 from tables.engine.results import TableResult
 from tables.publish import protocol
 from tables.quality import dq_history, gate, trends
+from tables.read import run_report
 from tables.read.reports import report_rows
 from tables.spec import RunContext
 
@@ -62,8 +63,6 @@ def report_restatements(restated: list[dict[str, Any]], ctx: RunContext) -> None
 def write_run_report(restated: list[dict[str, Any]], ctx: RunContext) -> None:
     """The run's HTML report, once it published; a report that cannot be written is a warning, not a failure
     (the run's tables are published already)."""
-    from tables.read import run_report  # matplotlib: loaded by the one step that draws, not by every start
-
     try:
         complete = protocol.complete_runs(protocol.log_rows())
         first = ctx.run_date - timedelta(days=REPORT_DAYS - 1)

@@ -132,7 +132,7 @@ def test_each_run_writes_its_html_report_and_links_it_from_an_artifact(runs: dic
 
     pages = sorted((settings().reports_dir / f"run_{NEXT_RUN:%Y%m%d}").glob("*/run_report.html"))
     page = pages[-1].read_text()
-    assert page.count('src="data:image/png;base64,') == 3  # orders, categories, quality metrics
+    assert page.count('src="data:image/svg+xml;base64,') == 3  # orders, categories, quality metrics
     assert "silver.fact_orders" in page and "Nothing already published changed." in page
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(

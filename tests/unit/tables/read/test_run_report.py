@@ -24,7 +24,7 @@ def test_a_page_with_three_charts_the_checks_and_the_restatements_and_no_outside
     history = metric_history([{"table_name": "gold.daily_order_metrics", "check_name": "max avg", "value": v,
                                "run_date": day} for day, v in ((NOV1, 15.0), (NOV2, 16.0))])
     page = render(NOV2, orders, categories, "<table id='checks'></table>", restated, history)
-    assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/png;base64,') == 3
+    assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/svg+xml;base64,') == 3
     assert "<table id='checks'></table>" in page and "item_count" in page and "order_date=2026-11-01" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # viewable offline
 
