@@ -4,13 +4,12 @@ as SQL a scan can prune partitions by)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import reduce
-from operator import or_
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType
 
+from tables.engine.spark import any_of
 from tables.spec import TableSpec
 
 Dates = list[date] | None  # the order dates a table recomputes; None: every date (a restatement)
@@ -38,13 +37,23 @@ def date_partition_column(spec: TableSpec) -> str | None:
     return None
 
 
+def day_spans(dates: list[date]) -> list[tuple[date, date]]:
+    """The dates as spans [first, day after the last) of consecutive days: a range run's dates are one."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(set(dates)):
+        if spans and spans[-1][1] == day:
+            spans[-1] = (spans[-1][0], day + timedelta(days=1))
+        else:
+            spans.append((day, day + timedelta(days=1)))
+    return spans
+
+
 def on_dates_condition(frame: DataFrame, column: str, dates: list[date]) -> Column:
-    """Rows on those dates. A timestamp column is compared with day ranges, which Iceberg prunes partitions
+    """Rows on those dates. A timestamp column is compared with spans of days, which Iceberg prunes partitions
     by (`to_date(ts)` it cannot)."""
     if isinstance(frame.schema[column].dataType, DateType):
         return F.col(column).isin(dates)
-    return reduce(or_, [(F.col(column) >= F.lit(day)) & (F.col(column) < F.lit(day + timedelta(days=1)))
-                        for day in dates], F.lit(False))
+    return any_of([(F.col(column) >= F.lit(low)) & (F.col(column) < F.lit(high)) for low, high in day_spans(dates)])
 
 
 def on_dates(frame: DataFrame, column: str, dates: Dates) -> DataFrame:
@@ -56,10 +65,10 @@ def on_dates(frame: DataFrame, column: str, dates: Dates) -> DataFrame:
 
 
 def on_dates_sql(column: str, is_date: bool, dates: list[date]) -> str:
-    """`column` on those dates, as SQL a scan can prune partitions by (day ranges for a timestamp)."""
+    """`column` on those dates, as SQL a scan can prune partitions by (spans of days for a timestamp)."""
     if is_date:
         return f"{column} IN ({', '.join(repr(day.isoformat()) for day in dates)})"
-    return " OR ".join(f"({column} >= '{day}' AND {column} < '{day + timedelta(days=1)}')" for day in dates)
+    return " OR ".join(f"({column} >= '{low}' AND {column} < '{high}')" for low, high in day_spans(dates))
 
 
 def written_dates(output: DataFrame, column: str) -> list[date]:

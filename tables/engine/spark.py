@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.connect.client.retries import DefaultPolicy
 from pyspark.sql.connect.session import SparkSession as RemoteSession
 
@@ -139,6 +140,17 @@ def held(frame: DataFrame) -> DataFrame:
         return frame.localCheckpoint()
     finally:
         _make_active(previous)
+
+
+def any_of(conditions: list[Column]) -> Column:
+    """The OR of the conditions, nested as a balanced tree. A Connect plan nests every OR in the one before, and
+    the server refuses a plan nested more than 100 levels deep (a left-deep OR of 31 dates was)."""
+    if not conditions:
+        return F.lit(False)
+    while len(conditions) > 1:
+        conditions = [conditions[i] | conditions[i + 1] if i + 1 < len(conditions) else conditions[i]
+                      for i in range(0, len(conditions), 2)]
+    return conditions[0]
 
 
 def run_session_id(flow_run_id: str, attempt: int) -> str:

@@ -3,9 +3,6 @@ content, overwrite dates, replace."""
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import or_
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType
@@ -14,7 +11,7 @@ from infra.errors import QualityGateError, fix_hint
 from tables import registry
 from tables.engine.dates import Dates, date_partition_column, on_dates_condition, on_dates_sql
 from tables.engine.extract import source_filter
-from tables.engine.spark import held, on_branch
+from tables.engine.spark import any_of, held, on_branch
 from tables.spec import RunContext, TableSpec, WriteMode
 
 
@@ -56,7 +53,7 @@ def differences(spec: TableSpec, output: DataFrame, current: DataFrame) -> DataF
     new = output.select("*", F.lit(True).alias("_in_output")).alias("s")
     old = current.select("*", F.lit(True).alias("_in_table")).alias("t")
     joined = new.join(old, [F.col(f"s.{key}") == F.col(f"t.{key}") for key in spec.keys], "full_outer")
-    differs = reduce(or_, [~F.col(f"s.{column}").eqNullSafe(F.col(f"t.{column}")) for column in values], F.lit(False))
+    differs = any_of([~F.col(f"s.{column}").eqNullSafe(F.col(f"t.{column}")) for column in values])
     kind = (F.when(F.col("_in_output").isNull(), F.lit("gone"))
             .when(F.col("_in_table").isNull() | differs, F.lit("changed")))
     return joined.select(*[F.coalesce(F.col(f"s.{key}"), F.col(f"t.{key}")).alias(key) for key in spec.keys],
