@@ -7,13 +7,15 @@ from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.functions import partitioning
 from pyspark.sql.types import DateType
 
 from tables.engine.spark import any_of
 from tables.spec import TableSpec
 
 Dates = list[date] | None  # the order dates a table recomputes; None: every date (a restatement)
-PARTITION_TRANSFORMS = {"years": F.years, "months": F.months, "days": F.days, "hours": F.hours}
+PARTITION_TRANSFORMS = {"years": partitioning.years, "months": partitioning.months, "days": partitioning.days,
+                        "hours": partitioning.hours}
 
 
 def partition_source(expression: str) -> str:
@@ -22,7 +24,7 @@ def partition_source(expression: str) -> str:
 
 
 def partition_transform(expression: str) -> Column:
-    """`days(order_ts)` → F.days("order_ts"); a bare column name is an identity partition."""
+    """`days(order_ts)` → partitioning.days("order_ts"); a bare column name is an identity partition."""
     name, _, rest = expression.partition("(")
     if not rest:
         return F.col(expression)

@@ -60,7 +60,7 @@ def catalog_conf(cfg: Settings) -> dict[str, str]:
         f"{prefix}.type": "rest",
         f"{prefix}.uri": cfg.catalog_uri,
         f"{prefix}.warehouse": cfg.warehouse,
-        f"{prefix}.rest.sigv4-enabled": "true",
+        f"{prefix}.rest.auth.type": "sigv4",
         f"{prefix}.rest.signing-name": "s3",
         f"{prefix}.rest.signing-region": cfg.s3_region,
         f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
