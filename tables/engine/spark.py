@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, cast
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -110,12 +110,19 @@ def _connect(cfg: Settings, session_id: str) -> SparkSession:
 
 
 def _close_clients() -> None:
-    """At the process's exit, before the interpreter's finalizers run: a DataFrame the server holds (`held`) that
-    is still referenced then (by a failed run's traceback, say) asks the server from its finalizer to drop it, and
-    that gRPC call starts a thread, which never starts while Python shuts down: the process hung for ever. A
-    closed client's finalizers send nothing; the server drops what a session held when it drops the session."""
+    """At the process's exit, before the interpreter's finalizers run, release this process's sessions on the
+    server, then close their clients. Released, a session's held rows (`held`) leave the server's memory at once;
+    left to the idle timeout (`spark.connect.session.manager.defaultSessionTimeout`), a big run's stayed for 30
+    minutes, and the runs after it spent their time in the server's garbage collector. One attempt each: a server
+    that is gone has dropped its sessions already. Closed, a client's finalizers send nothing: a DataFrame still
+    referenced at exit (by a failed run's traceback, say) would ask the server from its finalizer to drop it, and
+    that gRPC call starts a thread, which never starts while Python shuts down: the process hung for ever."""
     for spark in _kept:
-        cast(Any, spark).client.close()
+        client = cast(Any, spark).client
+        client.set_retry_policies([DefaultPolicy(max_retries=0)])
+        with suppress(Exception):  # the server is gone, and the session with it
+            client.release_session()
+        client.close()
 
 
 atexit.register(_close_clients)  # at import: the handlers PySpark adds as a session opens run before it (LIFO)

@@ -12,12 +12,13 @@ import time
 from datetime import date
 
 import pytest
+from pyspark.sql.connect.session import SparkSession as RemoteSession
 
 from datagen.generate import generate
 from infra.local import stack
 from infra.settings import settings
 from tables.engine.lake import catalog
-from tables.engine.spark import forget_session, get_spark
+from tables.engine.spark import forget_session, get_spark, remote
 from tables.engine.writer_lock import writer_lock
 
 from .conftest import main_snapshots
@@ -37,6 +38,25 @@ with writer_lock("a slow write"):
                     "CROSS JOIN range(" + sys.argv[1] + ") b")
     print(f"wrote in {{time.monotonic() - started:.1f}} s", flush=True)
 """  # a CPU-bound query, then one commit
+
+
+HOLDER = """
+from tables.engine.spark import get_spark, held, session_id
+frame = held(get_spark().range(100_000))  # still referenced as the process exits
+print(session_id())
+"""
+
+
+def test_a_process_that_exits_releases_its_session_and_the_rows_it_held() -> None:
+    """Else the server keeps them until the session's idle timeout (30 minutes), and later runs pay for them in
+    its garbage collector."""
+    ended = subprocess.run([sys.executable, "-c", HOLDER], capture_output=True, text=True, timeout=300, check=True)
+    session = RemoteSession(connection=remote(settings(), ended.stdout.split()[-1]))
+    try:
+        with pytest.raises(Exception, match="SESSION_CLOSED"):
+            session.range(1).count()
+    finally:
+        session.client.close()
 
 
 def probe_snapshots() -> int:
