@@ -1,12 +1,14 @@
-"""Real processes, real signals: `rainforest run` is SIGKILLed (with its JVM) at named points — in bronze, in
+"""Real processes, real signals: `rainforest run` is SIGKILLed (its whole process group) at named points — in bronze, in
 silver, between two gold fast-forwards, between the two interface tables. Readers always see one whole publish,
 and the next run completes what was interrupted and ends with reports equal to the SQL oracle on upstream.
 Two runs started together: one fails fast with a clear message, the lake ends right."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +34,8 @@ from .conftest import START, expected, main_snapshots
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RAINFOREST = str(Path(sys.executable).parent / "rainforest")
+RUN_LOGS = Path(tempfile.mkdtemp(prefix="rainforest-runs-"))  # the runs' output files, removed as pytest exits
+atexit.register(shutil.rmtree, RUN_LOGS, ignore_errors=True)
 KILL_DAY, NEXT_DAY = date(2026, 11, 9), date(2026, 11, 10)
 FAR = date(2026, 12, 31)
 
@@ -52,7 +56,7 @@ class Run(subprocess.Popen[str]):
     while the test waits for the run would fill up and stop it."""
 
     def __init__(self, command: list[str], env: Mapping[str, str] = os.environ) -> None:
-        self.log = Path(tempfile.mkdtemp(prefix="rainforest-run-")) / "output.log"
+        self.log = Path(tempfile.mkdtemp(dir=RUN_LOGS)) / "output.log"
         with self.log.open("w") as out:
             super().__init__(command, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT,
                              text=True, start_new_session=True)
