@@ -165,10 +165,10 @@ def grouped_bars(heading: str, categories: Sequence[str], groups: dict[str, Seri
     share = 0.8 / max(len(groups), 1)
     elements = [title(heading), *value_axis(area, ticks, value_label)]
     for number, (name, series) in enumerate(groups.items()):
-        offset = (number - (len(groups) - 1) / 2) * share
-        elements += bars(area, series, ticks, COLOURS[number % len(COLOURS)], offset, share)
+        offset, colour = (number - (len(groups) - 1) / 2) * share, COLOURS[number % len(COLOURS)]
+        elements += bars(area, series, ticks, colour, offset, share)
         legend_x = area.left + area.width - 90 * (len(groups) - number)
-        elements += [f'<rect x="{legend_x}" y="32" width="12" height="10" fill="{COLOURS[number % len(COLOURS)]}"/>',
+        elements += [f'<rect x="{legend_x}" y="32" width="12" height="10" fill="{colour}"/>',
                      text(legend_x + 16, 41, name, "start")]
     elements.append(frame(area))
     for slot, name in enumerate(categories):

@@ -1,6 +1,6 @@
-"""Real processes, real signals: `rainforest run` is SIGKILLed (its whole process group) at named points — in bronze, in
-silver, between two gold fast-forwards, between the two interface tables. Readers always see one whole publish,
-and the next run completes what was interrupted and ends with reports equal to the SQL oracle on upstream.
+"""Real processes, real signals: `rainforest run` is SIGKILLed (its whole process group) at named points — in
+bronze, in silver, between two gold fast-forwards, between the two interface tables. Readers always see one whole
+publish, and the next run completes what was interrupted and ends with reports equal to the SQL oracle on upstream.
 Two runs started together: one fails fast with a clear message, the lake ends right."""
 
 from __future__ import annotations

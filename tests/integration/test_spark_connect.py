@@ -48,8 +48,7 @@ print(session_id())
 
 
 def test_a_process_that_exits_releases_its_session_and_the_rows_it_held() -> None:
-    """Else the server keeps them until the session's idle timeout (30 minutes), and later runs pay for them in
-    its garbage collector."""
+    """Else the server keeps them in its heap until the session's idle timeout (30 minutes)."""
     ended = subprocess.run([sys.executable, "-c", HOLDER], capture_output=True, text=True, timeout=300, check=True)
     session = RemoteSession(connection=remote(settings(), ended.stdout.split()[-1]))
     try:
